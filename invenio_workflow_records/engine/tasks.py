@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Celery tasks of the engine itself (registered through ``invenio_celery.tasks``)."""

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+"""The Flask extension of invenio-workflow-records."""
+
+from werkzeug.utils import cached_property
+
+from . import config
+from .definitions import DefinitionRegistry
+from .resources import (
+    TasksResource,
+    TasksResourceConfig,
+    WorkflowsResource,
+    WorkflowsResourceConfig,
+)
+from .services import (
+    TasksService,
+    TasksServiceConfig,
+    WorkflowsService,
+    WorkflowsServiceConfig,
+)
+
+
+class InvenioWorkflowRecords:
+    """Invenio extension: definitions registry, services and REST resources."""
+
+    def __init__(self, app=None):
+        """Extension initialization."""
+        if app:
+            self.init_app(app)
+
+    def init_app(self, app):
+        """Flask application initialization."""
+        self.app = app
+        self.init_config(app)
+        self.init_services(app)
+        self.init_resources(app)
+        app.extensions["invenio-workflow-records"] = self
+
+    def init_config(self, app):
+        """Set every ``WORKFLOWS_*`` default the application did not set."""
+        for key in dir(config):
+            if key.startswith("WORKFLOWS_"):
+                app.config.setdefault(key, getattr(config, key))
+
+    @cached_property
+    def definitions(self):
+        """The registry of workflow definitions (resolved lazily)."""
+        return DefinitionRegistry(
+            self.app.config["WORKFLOWS_DEFINITIONS"],
+            default_permission_factory=self.app.config["WORKFLOWS_PERMISSION_FACTORY"],
+        )
+
+    def init_services(self, app):
+        """Create the workflows and tasks services."""
+        self.tasks_service = TasksService(TasksServiceConfig.build(app))
+        self.workflows_service = WorkflowsService(
+            WorkflowsServiceConfig.build(app), tasks_service=self.tasks_service
+        )
+
+    def init_resources(self, app):
+        """Create the REST resources."""
+        self.workflows_resource = WorkflowsResource(
+            WorkflowsResourceConfig, self.workflows_service
+        )
+        self.tasks_resource = TasksResource(TasksResourceConfig, self.tasks_service)
+
+
+def _register(app):
+    """Register the services and indexers with Invenio's registries."""
+    ext = app.extensions["invenio-workflow-records"]
+    registry = app.extensions["invenio-records-resources"].registry
+    registry.register(ext.workflows_service, service_id="workflows")
+    registry.register(ext.tasks_service, service_id="workflow-tasks")
+    indexers = app.extensions["invenio-indexer"].registry
+    indexers.register(ext.workflows_service.indexer, indexer_id="workflows")
+    indexers.register(ext.tasks_service.indexer, indexer_id="workflow-tasks")
+
+
+def finalize_app(app):
+    """Finalize the UI application."""
+    _register(app)
+
+
+def api_finalize_app(app):
+    """Finalize the REST API application."""
+    _register(app)

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: MIT
+"""Error handling shared by the workflow resources."""
+
+from flask import g, request
+from flask_resources import HTTPJSONException, create_error_handler
+from invenio_records_resources.resources.errors import ErrorHandlersMixin
+from invenio_records_resources.services.errors import (
+    PermissionDeniedError,
+    RecordPermissionDeniedError,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..definitions import InvalidParamsError
+
+
+def _permission_denied(error):
+    """401 for an anonymous caller, 403 for a logged-in one."""
+    identity = getattr(g, "identity", None)
+    if identity is None or identity.id is None:
+        return HTTPJSONException(code=401, description="Authentication required.")
+    return HTTPJSONException(code=403, description="Permission denied.")
+
+
+def _params_error(error):
+    return HTTPJSONException(
+        code=400, description="Invalid workflow params.", errors=error.errors
+    )
+
+
+class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
+    """Records-resources error handlers plus the ones of this module."""
+
+    error_handlers = {
+        **ErrorHandlersMixin.error_handlers,
+        PermissionDeniedError: create_error_handler(_permission_denied),
+        RecordPermissionDeniedError: create_error_handler(_permission_denied),
+        InvalidParamsError: create_error_handler(_params_error),
+        RequestEntityTooLarge: create_error_handler(
+            lambda e: HTTPJSONException(
+                code=413, description="The request body is too large."
+            )
+        ),
+    }
+
+
+def limit_request_body(max_bytes_config_key):
+    """A ``before_request`` hook refusing bodies over the configured size (413).
+
+    It checks the declared length first and also caps how much Werkzeug will
+    read, so a chunked body without a length is refused as well.
+    """
+
+    def check():
+        from flask import current_app
+
+        limit = current_app.config[max_bytes_config_key]
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()
+
+    return check

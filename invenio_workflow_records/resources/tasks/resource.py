@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""The REST resource of workflow tasks."""
+
+from flask import g
+from flask_resources import resource_requestctx, response_handler, route
+from invenio_records_resources.resources.records.utils import search_preference
+
+from ..base import (
+    WorkflowResourceBase,
+    request_page_args,
+    request_search_args,
+    request_view_args,
+)
+
+
+class TasksResource(WorkflowResourceBase):
+    """Read, list and search the tasks of workflows."""
+
+    def create_url_rules(self):
+        """The task routes of DESIGN section 5."""
+        routes = self.config.routes
+        return [
+            route("GET", routes["list"], self.list),
+            route("GET", routes["item"], self.read),
+            route("GET", routes["revisions"], self.read_revisions),
+            route("GET", routes["search"], self.search),
+        ]
+
+    @request_view_args
+    @response_handler(many=True)
+    def list(self):
+        """All tasks of a workflow, in plan order."""
+        result = self.service.list(g.identity, resource_requestctx.view_args["id"])
+        return result.to_dict(), 200
+
+    @request_view_args
+    @response_handler()
+    def read(self):
+        """One task."""
+        view_args = resource_requestctx.view_args
+        item = self.service.read(g.identity, view_args["id"], view_args["task_id"])
+        return item.to_dict(), 200
+
+    @request_view_args
+    @request_page_args
+    @response_handler(many=True)
+    def read_revisions(self):
+        """The task's revisions, newest first."""
+        view_args = resource_requestctx.view_args
+        result = self.service.read_revisions(
+            g.identity,
+            view_args["id"],
+            view_args["task_id"],
+            page=resource_requestctx.args["page"],
+            size=resource_requestctx.args["size"],
+        )
+        return result.to_dict(), 200
+
+    @request_search_args
+    @response_handler(many=True)
+    def search(self):
+        """Search the tasks of all workflows."""
+        result = self.service.search(
+            g.identity,
+            params=resource_requestctx.args,
+            search_preference=search_preference(),
+        )
+        return result.to_dict(), 200

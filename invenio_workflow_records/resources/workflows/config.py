@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+"""Configuration of the workflows REST resource."""
+
+import marshmallow as ma
+from flask_resources import (
+    JSONDeserializer,
+    JSONSerializer,
+    RequestBodyParser,
+    ResourceConfig,
+    ResponseHandler,
+)
+
+from ..base import BoundedSearchArgsSchema, PageArgsSchema
+
+
+class WorkflowSearchArgsSchema(BoundedSearchArgsSchema):
+    """Query string of ``GET /workflows``."""
+
+    subject = ma.fields.String()
+
+
+class WorkflowsResourceConfig(ResourceConfig):
+    """Routes and (de)serialization of ``/workflows``."""
+
+    blueprint_name = "workflows"
+    url_prefix = "/workflows"
+    routes = {
+        "list": "",
+        "item": "/<id>",
+        "revisions": "/<id>/revisions",
+    }
+
+    request_view_args = {"id": ma.fields.String()}
+    request_search_args = WorkflowSearchArgsSchema
+    request_page_args = PageArgsSchema
+    request_body_parsers = {"application/json": RequestBodyParser(JSONDeserializer())}
+    default_content_type = "application/json"
+    response_handlers = {"application/json": ResponseHandler(JSONSerializer())}
+    default_accept_mimetype = "application/json"

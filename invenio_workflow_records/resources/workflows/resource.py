@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""The ``/workflows`` REST resource."""
+
+from flask import g
+from flask_resources import resource_requestctx, response_handler, route
+from invenio_records_resources.resources.records.utils import search_preference
+
+from ..base import (
+    WorkflowResourceBase,
+    request_data,
+    request_page_args,
+    request_search_args,
+    request_view_args,
+)
+
+
+class WorkflowsResource(WorkflowResourceBase):
+    """Create, read and search workflow runs."""
+
+    def create_url_rules(self):
+        """The routes of DESIGN section 5 for workflows."""
+        routes = self.config.routes
+        return [
+            route("GET", routes["list"], self.search),
+            route("POST", routes["list"], self.create),
+            route("GET", routes["item"], self.read),
+            route("GET", routes["revisions"], self.read_revisions),
+        ]
+
+    @request_search_args
+    @response_handler(many=True)
+    def search(self):
+        """Search workflows."""
+        result = self.service.search(
+            g.identity,
+            params=resource_requestctx.args,
+            search_preference=search_preference(),
+        )
+        return result.to_dict(), 200
+
+    @request_data
+    @response_handler()
+    def create(self):
+        """Create a workflow: 201, or 200 for an idempotent replay."""
+        item = self.service.create(g.identity, resource_requestctx.data or {})
+        return item.to_dict(), 201 if item.created else 200
+
+    @request_view_args
+    @response_handler()
+    def read(self):
+        """Read a workflow."""
+        item = self.service.read(g.identity, resource_requestctx.view_args["id"])
+        return item.to_dict(), 200
+
+    @request_view_args
+    @request_page_args
+    @response_handler(many=True)
+    def read_revisions(self):
+        """The workflow's revisions, newest first."""
+        args = resource_requestctx.args
+        result = self.service.read_revisions(
+            g.identity,
+            resource_requestctx.view_args["id"],
+            page=args["page"],
+            size=args["size"],
+        )
+        return result.to_dict(), 200

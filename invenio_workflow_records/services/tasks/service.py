@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+"""The tasks service: the tasks of workflow runs, one by one or searched."""
+
+from invenio_pidstore.errors import PIDDoesNotExistError
+
+from ...records import TaskRecord, WorkflowRecord
+from ..base import WorkflowServiceBase
+from ..results import RecordListResult
+
+
+class TasksService(WorkflowServiceBase):
+    """Read, list and search workflow tasks."""
+
+    def resolve(self, workflow_id, task_id):
+        """The workflow and one of its tasks; 404 unless the task is in it."""
+        task = TaskRecord.pid.resolve(task_id)
+        if str(task["workflow_id"]) != str(workflow_id):
+            raise PIDDoesNotExistError(TaskRecord.pid_type, task_id)
+        return WorkflowRecord.pid.resolve(workflow_id), task
+
+    def read(self, identity, workflow_id, task_id, expand=False):
+        """One task of a workflow."""
+        workflow, task = self.resolve(workflow_id, task_id)
+        self.require_permission(identity, "read_task", workflow=workflow)
+        return self.result_item(
+            self, identity, task, links_tpl=self.links_item_tpl, expand=expand
+        )
+
+    def list(self, identity, workflow_id):
+        """All tasks of a workflow with their parents, in plan order.
+
+        Read from the database, so the tasks are there the moment the
+        workflow is created, before the index is refreshed.
+        """
+        workflow = WorkflowRecord.pid.resolve(workflow_id)
+        self.require_permission(identity, "read_task", workflow=workflow)
+        tasks = TaskRecord.get_workflow_tasks(workflow.id)
+        return RecordListResult(self, identity, tasks, len(tasks))
+
+    search_action = "search_tasks"
+
+    def check_permission(self, identity, action_name, **kwargs):
+        """``search`` on tasks is the ``search_tasks`` action of the policy."""
+        if action_name == "search":
+            action_name = "search_tasks"
+        return super().check_permission(identity, action_name, **kwargs)
+
+    def read_revisions(self, identity, workflow_id, task_id, page=1, size=25):
+        """The task's revisions, newest first."""
+        workflow, task = self.resolve(workflow_id, task_id)
+        self.require_permission(identity, "read_task", workflow=workflow)
+        return self.revisions(identity, task, page=page, size=size)

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""The workflows service: create, read, search and history of workflow runs."""
+
+import uuid
+
+from invenio_access.permissions import system_identity
+from invenio_db import db
+from invenio_records_resources.services.uow import RecordIndexOp, unit_of_work
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from ...definitions import InvalidParamsError, UnknownWorkflowError
+from ...engine.planning import build_task_records
+from ...records import WorkflowRecord
+from ...proxies import current_definitions
+from ...records.models import WorkflowMetadata
+from ..base import WorkflowServiceBase
+from ..uow import BulkRecordIndexOp
+from .schema import WorkflowCreateSchema
+
+
+def owner_of(identity):
+    """The ``owner`` value of a workflow created by ``identity``."""
+    if identity is system_identity or identity.id in (None, "system"):
+        return {"system": True}
+    return {"user": str(identity.id)}
+
+
+class WorkflowsService(WorkflowServiceBase):
+    """Create, read and search workflow runs."""
+
+    def __init__(self, config, tasks_service=None):
+        """Service with its config and the tasks service (for task indexing)."""
+        super().__init__(config)
+        self.tasks_service = tasks_service
+
+    @staticmethod
+    def load(schema_cls, data):
+        """Validate a request body; errors list every bad field."""
+        return schema_cls().load(data or {})
+
+    @staticmethod
+    def definition_or_error(name):
+        """The definition called ``name``, or a 400-style error on ``name``."""
+        try:
+            return current_definitions.get(name)
+        except UnknownWorkflowError as error:
+            raise ValidationError({"name": [str(error)]})
+
+    @staticmethod
+    def effective_params(definition, data):
+        """Default params overlaid with ``data``, validated; 400-style errors."""
+        try:
+            return definition.effective_params(data)
+        except InvalidParamsError as error:
+            raise ValidationError({e["field"]: e["messages"] for e in error.errors})
+
+    def find_replay(self, name, idempotency_key):
+        """The workflow already created with this name and key, if any."""
+        if not idempotency_key:
+            return None
+        model = WorkflowMetadata.query.filter_by(
+            name=name, idempotency_key=idempotency_key
+        ).one_or_none()
+        return WorkflowRecord(model.data, model=model) if model else None
+
+    @unit_of_work()
+    def create(self, identity, data, owner=None, uow=None, expand=False):
+        """Create a workflow run and one ``pending`` task per node of its plan.
+
+        ``owner`` lets a host module create on behalf of a user while calling
+        with the system identity. A second create with the same name and
+        ``idempotency_key`` returns the first workflow (``item.created`` is
+        False).
+        """
+        data = self.load(WorkflowCreateSchema, data)
+        definition = self.definition_or_error(data["name"])
+        self.require_permission(identity, "create", definition=definition)
+        params = self.effective_params(definition, data["params"])
+
+        existing = self.find_replay(definition.name, data.get("idempotency_key"))
+        if existing is not None:
+            return self._replayed(identity, existing)
+
+        workflow_data = {
+            "name": definition.name,
+            "title": definition.title or definition.name,
+            "status": "created",
+            "run": 0,
+            "params": params,
+            "owner": owner or owner_of(identity),
+        }
+        for key in ("subject", "idempotency_key"):
+            if data.get(key):
+                workflow_data[key] = data[key]
+
+        plan = definition.plan()
+        workflow_data["task_counts"] = {"pending": len(plan)}
+        try:
+            with db.session.begin_nested():
+                workflow = WorkflowRecord.create(workflow_data, id_=uuid.uuid4())
+        except IntegrityError:
+            # A concurrent create with the same idempotency key won the race.
+            existing = self.find_replay(definition.name, data["idempotency_key"])
+            if existing is None:
+                raise
+            return self._replayed(identity, existing)
+
+        tasks = build_task_records(workflow, plan)
+        uow.register(RecordIndexOp(workflow, self.indexer))
+        uow.register(BulkRecordIndexOp(tasks, self.tasks_service.indexer))
+        self.after_create(identity, workflow, data, uow=uow)
+        return self.result_item(
+            self, identity, workflow, links_tpl=self.links_item_tpl, expand=expand
+        )
+
+    def after_create(self, identity, workflow, data, uow=None):
+        """Hook run in the creating transaction (the engine starts from here)."""
+
+    def _replayed(self, identity, workflow):
+        self.require_permission(identity, "read", workflow=workflow)
+        item = self.result_item(self, identity, workflow, links_tpl=self.links_item_tpl)
+        item.created = False
+        return item
+
+    def read(self, identity, id_, expand=False, action="read", **kwargs):
+        """One workflow, with its status and task counts."""
+        workflow = self.record_cls.pid.resolve(id_)
+        self.require_permission(identity, action, workflow=workflow)
+        return self.result_item(
+            self, identity, workflow, links_tpl=self.links_item_tpl, expand=expand
+        )
+
+    def read_revisions(self, identity, id_, page=1, size=25):
+        """The workflow's revisions, newest first."""
+        workflow = self.record_cls.pid.resolve(id_)
+        self.require_permission(identity, "read", workflow=workflow)
+        return self.revisions(identity, workflow, page=page, size=size)

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Workflows and tasks that the test suite registers."""
