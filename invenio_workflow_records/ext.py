@@ -43,7 +43,7 @@ class InvenioWorkflowRecords:
 
     @cached_property
     def definitions(self):
-        """The registry of workflow definitions (resolved lazily)."""
+        """Registry of the workflow definitions, resolved lazily."""
         return DefinitionRegistry(
             self.app.config["WORKFLOWS_DEFINITIONS"],
             default_permission_factory=self.app.config["WORKFLOWS_PERMISSION_FACTORY"],

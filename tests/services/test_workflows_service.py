@@ -3,8 +3,8 @@
 
 import pytest
 from invenio_access.permissions import system_identity
-from invenio_search import current_search
 from invenio_records_resources.services.errors import PermissionDeniedError
+from invenio_search import current_search
 from marshmallow import ValidationError
 
 from invenio_workflow_records.records import WorkflowRecord

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Part of invenio-workflow-records."""

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ...definitions import InvalidParamsError, UnknownWorkflowError
 from ...engine.planning import build_task_records
-from ...records import WorkflowRecord
 from ...proxies import current_definitions
+from ...records import WorkflowRecord
 from ...records.models import WorkflowMetadata
 from ..base import WorkflowServiceBase
 from ..uow import BulkRecordIndexOp
