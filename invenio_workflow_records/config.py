@@ -34,3 +34,6 @@ WORKFLOWS_RESULT_MAX_BYTES = 64 * 1024
 
 WORKFLOWS_MAX_REQUEST_BYTES = 1024 * 1024
 """Largest request body the REST API accepts (413 above)."""
+
+WORKFLOWS_PROGRESS_INTERVAL = 2.0
+"""Seconds between two progress writes of one task (``update_state``)."""

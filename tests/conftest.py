@@ -62,6 +62,13 @@ def app_config(app_config):
                 "workflow_definition": "tests.mock_module.definitions:sums",
                 "title": "Sums",
             },
+            "failing": {
+                "workflow_definition": "tests.mock_module.definitions:failing",
+            },
+            "params-probe": {
+                "workflow_definition": "tests.mock_module.definitions:params_probe",
+                "default_params": {"colour": "blue", "size": 3},
+            },
         },
         WORKFLOWS_MAX_REQUEST_BYTES=64 * 1024,
     )

@@ -1,22 +1,34 @@
 # SPDX-License-Identifier: MIT
 """The Celery task base class of every workflow task."""
 
+import json
+import time
+import traceback
+
 from celery import Task
+from celery.exceptions import Ignore, Reject, Retry
+from flask import current_app, has_app_context
+from invenio_records_resources.services.uow import UnitOfWork
+
+from . import runner
+from .dispatch import parse_celery_id
 
 
 class WorkflowTask(Task):
     """Base class of every task made with :func:`workflow_task`.
 
-    It is never registered itself (Celery registers only the task objects
-    built from decorated functions). The engine sets, for each run of a task,
-    the id of the workflow record (``workflow_id``), the id of the task record
-    (``task_record_id``) and the effective params of the run (``params``); a
-    bound task reads them from ``self``.
+    Each run of a task records its transitions on the task record, each a new
+    revision: ``running`` when it starts, then ``succeeded`` (with its JSON
+    result), ``failed`` (with the error) or ``retrying``; the engine then
+    dispatches what became ready. The Celery id of a message names the task
+    record and the attempt (``<task id>:<attempt>``): a message that is not
+    the current attempt of its task, or whose workflow is stopped, is dropped
+    before it runs, and its late events change nothing.
 
-    The execution hooks (``before_start``, ``on_success``, ``on_failure``,
-    ``on_retry``, progress through ``update_state``) that record each
-    transition on the task record are added by the engine; this class does
-    not define them yet.
+    A bound task reads ``self.workflow_id``, ``self.task_record_id`` and
+    ``self.params`` (the effective params of the run), and reports progress
+    with ``self.update_state(meta={"current": 3, "total": 10, "message": ""})``.
+    Called outside a workflow (no fenced id), a task runs as plain Celery.
     """
 
     #: Id of the workflow record of the current run.
@@ -27,3 +39,128 @@ class WorkflowTask(Task):
 
     #: Effective params of the current run.
     params = None
+
+    def __call__(self, *args, **kwargs):
+        """Run the task inside the Flask app context, through the engine."""
+        if has_app_context():
+            return self._run_fenced(args, kwargs)
+        flask_app = getattr(self.app, "flask_app", None)
+        if flask_app is None:
+            # A Celery app without Invenio: nothing to record.
+            return super().__call__(*args, **kwargs)
+        with flask_app.app_context():
+            return self._run_fenced(args, kwargs)
+
+    def _run_fenced(self, args, kwargs):
+        fence = parse_celery_id(self.request.id)
+        if fence is None:
+            return super().__call__(*args, **kwargs)
+        task_id, _ = fence
+        workflow_id = self._workflow_of(task_id)
+        if workflow_id is None:
+            return None
+        celery_id = self.request.id
+        with UnitOfWork() as uow:
+            workflow = runner.task_started(
+                workflow_id,
+                task_id,
+                celery_id,
+                self.request.hostname or "eager",
+                self.request.retries or 0,
+                uow,
+            )
+            uow.commit()
+        if workflow is None:
+            # Superseded attempt, stopped task or stopped workflow.
+            return None
+        self.workflow_id = str(workflow_id)
+        self.task_record_id = str(task_id)
+        self.params = dict(workflow.get("params", {}))
+        self._last_progress = 0.0
+        try:
+            result = super().__call__(*args, **kwargs)
+        except Retry as retry:
+            self._record(
+                runner.task_retrying,
+                workflow_id,
+                task_id,
+                celery_id,
+                _error(retry.exc or retry),
+                (self.request.retries or 0) + 1,
+            )
+            raise
+        except (Ignore, Reject):
+            raise
+        except Exception as exc:
+            self._record(
+                runner.task_failed, workflow_id, task_id, celery_id, _error(exc)
+            )
+            raise
+        problem = _result_problem(result)
+        if problem:
+            error = {"type": "ResultError", "message": problem, "traceback": ""}
+            self._record(runner.task_failed, workflow_id, task_id, celery_id, error)
+            return None
+        self._record(runner.task_succeeded, workflow_id, task_id, celery_id, result)
+        return result
+
+    def _workflow_of(self, task_id):
+        from ..records import TaskRecord
+
+        model = TaskRecord.model_cls.query.filter_by(id=task_id).one_or_none()
+        return model.workflow_id if model is not None else None
+
+    @staticmethod
+    def _record(event, *args):
+        with UnitOfWork() as uow:
+            event(*args, uow=uow)
+            uow.commit()
+
+    def update_state(self, task_id=None, state=None, meta=None, **kwargs):
+        """Store ``meta`` as the task record's progress (throttled)."""
+        fence = parse_celery_id(task_id or self.request.id)
+        if fence is None or self.workflow_id is None:
+            return super().update_state(task_id, state, meta, **kwargs)
+        interval = current_app.config["WORKFLOWS_PROGRESS_INTERVAL"]
+        moment = time.monotonic()
+        if moment - getattr(self, "_last_progress", 0.0) < interval:
+            return None
+        self._last_progress = moment
+        progress = {
+            key: (meta or {})[key]
+            for key in ("current", "total", "message")
+            if key in (meta or {})
+        }
+        self._record(
+            runner.task_progress,
+            self.workflow_id,
+            fence[0],
+            self.request.id,
+            progress,
+        )
+
+
+def _error(exc):
+    """The ``error`` object of a task record."""
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc) or type(exc).__name__,
+        "traceback": "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__)
+        )[-8000:],
+    }
+
+
+def _result_problem(result):
+    """Why a result cannot be stored on the task record, or None."""
+    try:
+        encoded = json.dumps(result)
+    except (TypeError, ValueError) as error:
+        return f"The task's result is not JSON-serializable: {error}"
+    limit = current_app.config["WORKFLOWS_RESULT_MAX_BYTES"]
+    if len(encoded.encode()) > limit:
+        return (
+            f"The task's result is {len(encoded.encode())} bytes, more than "
+            f"WORKFLOWS_RESULT_MAX_BYTES ({limit})."
+        )
+    return None

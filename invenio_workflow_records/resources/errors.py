@@ -8,9 +8,11 @@ from invenio_records_resources.services.errors import (
     PermissionDeniedError,
     RecordPermissionDeniedError,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..definitions import InvalidParamsError
+from ..engine.errors import WorkflowStateError
 
 
 def _permission_denied(error):
@@ -35,6 +37,15 @@ class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
         PermissionDeniedError: create_error_handler(_permission_denied),
         RecordPermissionDeniedError: create_error_handler(_permission_denied),
         InvalidParamsError: create_error_handler(_params_error),
+        WorkflowStateError: create_error_handler(
+            lambda e: HTTPJSONException(code=409, description=e.description)
+        ),
+        StaleDataError: create_error_handler(
+            HTTPJSONException(
+                code=409,
+                description="The workflow changed meanwhile; try again.",
+            )
+        ),
         RequestEntityTooLarge: create_error_handler(
             lambda e: HTTPJSONException(
                 code=413, description="The request body is too large."

@@ -5,14 +5,14 @@ from celery import chain, group
 
 from invenio_workflow_records import Workflow
 
-from .tasks import add, collect, extract
+from .tasks import add, collect, extract, fail, pages, too_big, whoami
 
 
 class PdfPlots(Workflow):
     """Extract a file's pages, then add in parallel, then collect."""
 
     title = "PDF plot extraction"
-    workflow = chain(extract.s(), group(add.s(), add.s()), collect.s())
+    workflow = chain(extract.s(), group(pages.s(), pages.s(factor=2)), collect.s())
     params_schema = {
         "type": "object",
         "properties": {
@@ -26,3 +26,10 @@ class PdfPlots(Workflow):
 
 sums = chain(add.si(1, 2), add.s(10))
 """A two-task chain given as a plain canvas."""
+
+
+failing = chain(add.si(1, 1), fail.s(), add.s(1))
+"""A chain whose middle task fails."""
+
+params_probe = chain(whoami.s(), group(whoami.s(flag="signature"), too_big.si()))
+"""Tasks that report what they received, and one whose result is too big."""

@@ -11,6 +11,29 @@ def extract(file_id, dpi=300):
 
 
 @workflow_task
+def pages(info, factor=1):
+    """The number of pages of an extraction, times ``factor``."""
+    return info["pages"] * factor
+
+
+@workflow_task(bind=True)
+def whoami(self, *args, **kwargs):
+    """What a bound task sees of its run."""
+    return {
+        "workflow_id": self.workflow_id,
+        "task_record_id": self.task_record_id,
+        "params": self.params,
+        "kwargs": kwargs,
+    }
+
+
+@workflow_task
+def too_big(*args):
+    """Return more than the result size limit."""
+    return "x" * 100000
+
+
+@workflow_task
 def add(x, y=1):
     """Add two numbers."""
     return x + y

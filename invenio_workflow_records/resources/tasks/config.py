@@ -28,10 +28,15 @@ class TasksResourceConfig(ResourceConfig):
         "list": "/workflows/<id>/tasks",
         "item": "/workflows/<id>/tasks/<task_id>",
         "revisions": "/workflows/<id>/tasks/<task_id>/revisions",
+        "action": "/workflows/<id>/tasks/<task_id>/actions/<action>",
         "search": "/tasks",
     }
 
-    request_view_args = {"id": ma.fields.String(), "task_id": ma.fields.String()}
+    request_view_args = {
+        "id": ma.fields.String(),
+        "task_id": ma.fields.String(),
+        "action": ma.fields.String(),
+    }
     request_search_args = TaskSearchArgsSchema
     request_page_args = PageArgsSchema
     request_body_parsers = {"application/json": RequestBodyParser(JSONDeserializer())}

@@ -4,9 +4,11 @@
 from flask import g
 from flask_resources import resource_requestctx, response_handler, route
 from invenio_records_resources.resources.records.utils import search_preference
+from werkzeug.exceptions import NotFound
 
 from ..base import (
     WorkflowResourceBase,
+    request_data,
     request_page_args,
     request_search_args,
     request_view_args,
@@ -24,6 +26,9 @@ class TasksResource(WorkflowResourceBase):
             route("GET", routes["item"], self.read),
             route("GET", routes["revisions"], self.read_revisions),
             route("GET", routes["search"], self.search),
+            route("PUT", routes["item"], self.restart),
+            route("DELETE", routes["item"], self.stop),
+            route("POST", routes["action"], self.action),
         ]
 
     @request_view_args
@@ -66,3 +71,38 @@ class TasksResource(WorkflowResourceBase):
             search_preference=search_preference(),
         )
         return result.to_dict(), 200
+
+    def _run(self, action):
+        view_args = resource_requestctx.view_args
+        data = resource_requestctx.data or {}
+        if action == "stop":
+            item = self.service.stop(g.identity, view_args["id"], view_args["task_id"])
+            return item.to_dict(), 202
+        result = self.service.restart(
+            g.identity, view_args["id"], view_args["task_id"], data
+        )
+        return result, 200 if result["dry_run"] else 202
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def restart(self):
+        """Restart a task (202), or say what would be reset (``dry_run``, 200)."""
+        return self._run("restart")
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def stop(self):
+        """Stop a task."""
+        return self._run("stop")
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def action(self):
+        """``/actions/{stop,restart}``."""
+        action = resource_requestctx.view_args["action"]
+        if action not in ("stop", "restart"):
+            raise NotFound(f"Unknown action '{action}'.")
+        return self._run(action)

@@ -28,9 +28,10 @@ class WorkflowsResourceConfig(ResourceConfig):
         "list": "",
         "item": "/<id>",
         "revisions": "/<id>/revisions",
+        "action": "/<id>/actions/<action>",
     }
 
-    request_view_args = {"id": ma.fields.String()}
+    request_view_args = {"id": ma.fields.String(), "action": ma.fields.String()}
     request_search_args = WorkflowSearchArgsSchema
     request_page_args = PageArgsSchema
     request_body_parsers = {"application/json": RequestBodyParser(JSONDeserializer())}

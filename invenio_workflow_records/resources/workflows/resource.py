@@ -4,6 +4,8 @@
 from flask import g
 from flask_resources import resource_requestctx, response_handler, route
 from invenio_records_resources.resources.records.utils import search_preference
+from marshmallow import ValidationError
+from werkzeug.exceptions import NotFound
 
 from ..base import (
     WorkflowResourceBase,
@@ -25,6 +27,10 @@ class WorkflowsResource(WorkflowResourceBase):
             route("POST", routes["list"], self.create),
             route("GET", routes["item"], self.read),
             route("GET", routes["revisions"], self.read_revisions),
+            route("POST", routes["item"], self.start),
+            route("PUT", routes["item"], self.restart),
+            route("DELETE", routes["item"], self.stop),
+            route("POST", routes["action"], self.action),
         ]
 
     @request_search_args
@@ -65,3 +71,45 @@ class WorkflowsResource(WorkflowResourceBase):
             size=args["size"],
         )
         return result.to_dict(), 200
+
+    def _run(self, action):
+        view_args = resource_requestctx.view_args
+        data = resource_requestctx.data or {}
+        if action == "stop":
+            if data:
+                raise ValidationError({"_schema": ["stop takes no body."]})
+            item = self.service.stop(g.identity, view_args["id"])
+        else:
+            item = getattr(self.service, action)(g.identity, view_args["id"], data)
+        return item.to_dict(), 202
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def start(self):
+        """Start a created workflow."""
+        return self._run("start")
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def restart(self):
+        """Restart the whole workflow."""
+        return self._run("restart")
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def stop(self):
+        """Stop the workflow."""
+        return self._run("stop")
+
+    @request_view_args
+    @request_data
+    @response_handler()
+    def action(self):
+        """``/actions/{start,stop,restart,resume}``."""
+        action = resource_requestctx.view_args["action"]
+        if action not in ("start", "stop", "restart", "resume"):
+            raise NotFound(f"Unknown action '{action}'.")
+        return self._run(action)

@@ -2,10 +2,13 @@
 """The tasks service: the tasks of workflow runs, one by one or searched."""
 
 from invenio_pidstore.errors import PIDDoesNotExistError
+from invenio_records_resources.services.uow import unit_of_work
 
+from ...engine import runner
 from ...records import TaskRecord, WorkflowRecord
 from ..base import WorkflowServiceBase
 from ..results import RecordListResult
+from .schema import TaskRestartSchema
 
 
 class TasksService(WorkflowServiceBase):
@@ -44,6 +47,38 @@ class TasksService(WorkflowServiceBase):
         if action_name == "search":
             action_name = "search_tasks"
         return super().check_permission(identity, action_name, **kwargs)
+
+    @unit_of_work()
+    def restart(self, identity, workflow_id, task_id, data=None, uow=None):
+        """Run a task again, by default with everything downstream of it.
+
+        Returns ``{"dry_run", "downstream", "tasks": [ids]}``: the tasks that
+        were (or, with ``dry_run``, would be) reset.
+        """
+        workflow, task = self.resolve(workflow_id, task_id)
+        self.require_permission(identity, "restart_task", workflow=workflow)
+        body = TaskRestartSchema().load(data or {})
+        affected = runner.restart_task(
+            workflow.id,
+            task.id,
+            body["params"],
+            body["downstream"],
+            body["dry_run"],
+            uow,
+        )
+        return {
+            "dry_run": body["dry_run"],
+            "downstream": body["downstream"],
+            "tasks": affected,
+        }
+
+    @unit_of_work()
+    def stop(self, identity, workflow_id, task_id, uow=None):
+        """Stop a task; what depends on it is skipped."""
+        workflow, task = self.resolve(workflow_id, task_id)
+        self.require_permission(identity, "stop_task", workflow=workflow)
+        task = runner.stop_task(workflow.id, task.id, uow)
+        return self.result_item(self, identity, task, links_tpl=self.links_item_tpl)
 
     def read_revisions(self, identity, workflow_id, task_id, page=1, size=25):
         """The task's revisions, newest first."""

@@ -10,13 +10,14 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from ...definitions import InvalidParamsError, UnknownWorkflowError
+from ...engine import runner
 from ...engine.planning import build_task_records
 from ...proxies import current_definitions
 from ...records import WorkflowRecord
 from ...records.models import WorkflowMetadata
 from ..base import WorkflowServiceBase
 from ..uow import BulkRecordIndexOp
-from .schema import WorkflowCreateSchema
+from .schema import WorkflowActionSchema, WorkflowCreateSchema
 
 
 def owner_of(identity):
@@ -115,13 +116,61 @@ class WorkflowsService(WorkflowServiceBase):
         )
 
     def after_create(self, identity, workflow, data, uow=None):
-        """Hook run in the creating transaction (the engine starts from here)."""
+        """Start the new workflow in the same transaction when asked to."""
+        if data.get("start"):
+            self.require_permission(identity, "start", workflow=workflow)
+            runner.start(workflow.id, workflow["params"], uow)
 
     def _replayed(self, identity, workflow):
         self.require_permission(identity, "read", workflow=workflow)
         item = self.result_item(self, identity, workflow, links_tpl=self.links_item_tpl)
         item.created = False
         return item
+
+    def _act(self, identity, id_, action, uow):
+        workflow = self.record_cls.pid.resolve(id_)
+        self.require_permission(identity, action, workflow=workflow)
+        return workflow
+
+    def _item(self, identity, workflow):
+        return self.result_item(self, identity, workflow, links_tpl=self.links_item_tpl)
+
+    @unit_of_work()
+    def start(self, identity, id_, data=None, uow=None):
+        """Start a created workflow with its params (409 unless ``created``)."""
+        workflow = self._act(identity, id_, "start", uow)
+        definition = self.definition_or_error(workflow["name"])
+        body = self.load(WorkflowActionSchema, data)
+        params = self.effective_params(
+            definition, {**workflow.get("params", {}), **body["params"]}
+        )
+        return self._item(identity, runner.start(workflow.id, params, uow))
+
+    @unit_of_work()
+    def stop(self, identity, id_, uow=None):
+        """Stop a running workflow."""
+        workflow = self._act(identity, id_, "stop", uow)
+        return self._item(identity, runner.stop(workflow.id, uow))
+
+    @unit_of_work()
+    def restart(self, identity, id_, data=None, uow=None):
+        """Run the whole workflow again with the default params overlaid by ``params``."""
+        workflow = self._act(identity, id_, "restart", uow)
+        definition = self.definition_or_error(workflow["name"])
+        body = self.load(WorkflowActionSchema, data)
+        params = self.effective_params(definition, body["params"])
+        return self._item(identity, runner.restart(workflow.id, params, uow))
+
+    @unit_of_work()
+    def resume(self, identity, id_, data=None, uow=None):
+        """Run again what did not succeed, with ``params`` overlaid on the run's."""
+        workflow = self._act(identity, id_, "resume", uow)
+        definition = self.definition_or_error(workflow["name"])
+        body = self.load(WorkflowActionSchema, data)
+        self.effective_params(
+            definition, {**workflow.get("params", {}), **body["params"]}
+        )
+        return self._item(identity, runner.resume(workflow.id, body["params"], uow))
 
     def read(self, identity, id_, expand=False, action="read", **kwargs):
         """One workflow, with its status and task counts."""
