@@ -22,8 +22,8 @@ def _record_columns(versioned):
     """Columns every record table has (nullable and no autoincrement in versions)."""
     required = not versioned
     return [
-        sa.Column("created", sa.DateTime(), nullable=not required),
-        sa.Column("updated", sa.DateTime(), nullable=not required),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=not required),
+        sa.Column("updated", sa.DateTime(timezone=True), nullable=not required),
         sa.Column("id", sqlalchemy_utils.types.uuid.UUIDType(), nullable=False),
         sa.Column("json", _json_type(), nullable=True),
         sa.Column("version_id", sa.Integer(), nullable=not required),
