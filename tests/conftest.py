@@ -62,6 +62,9 @@ def app_config(app_config):
                 "workflow_definition": "tests.mock_module.definitions:sums",
                 "title": "Sums",
             },
+            "first-result-wins": {
+                "workflow_class": "tests.mock_module.definitions:FirstResultWins",
+            },
             "failing": {
                 "workflow_definition": "tests.mock_module.definitions:failing",
             },

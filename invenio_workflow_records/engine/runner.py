@@ -8,6 +8,8 @@ caller, a service or the task base class, owns the unit of work.
 
 from invenio_records_resources.services.uow import TaskRevokeOp
 
+from ..definitions import UnknownWorkflowError
+from ..proxies import current_definitions
 from .dispatch import queue_task
 from .errors import WorkflowStateError
 from .status import ACTIVE, FINISHED, RERUNNABLE, derive_status, task_counts
@@ -102,6 +104,14 @@ class Run:
                 queue_task(self.uow, task, parents, self.workflow.get("params", {}))
                 self.touch(task)
 
+    def custom_status(self):
+        """The status a ``workflow_class`` computes itself, if it overrides it."""
+        try:
+            definition = current_definitions.get(self.workflow["name"])
+        except UnknownWorkflowError:
+            return None
+        return definition.create_workflow(record=self.workflow, tasks=self.tasks).status
+
     def finish(self, event=False):
         """Save what changed; the workflow gets a revision when its status moves.
 
@@ -109,7 +119,9 @@ class Run:
         """
         save_tasks(self.uow, list(self.changed.values()))
         statuses = [task["status"] for task in self.tasks]
-        status = derive_status(statuses, started=self.workflow["run"] > 0)
+        status = self.custom_status() or derive_status(
+            statuses, started=self.workflow["run"] > 0
+        )
         moved = status != self.workflow["status"]
         if not (moved or event):
             return

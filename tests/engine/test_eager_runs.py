@@ -171,3 +171,18 @@ def test_stop_task_skips_downstream_and_stop_needs_running(
     assert (tasks["0"]["status"], tasks["1"]["status"]) == ("stopped", "skipped")
     with pytest.raises(WorkflowStateError):
         tasks_service.stop(system_identity, item.id, first.id)
+
+
+def test_workflow_class_status_override(create_workflow):
+    item = create_workflow(name="first-result-wins", params={}, start=True)
+    tasks = _tasks(item.id)
+    assert [t["status"] for t in tasks.values()] == ["succeeded", "failed"]
+    assert _workflow(item.id)["status"] == "succeeded"
+
+
+def test_read_counts_tasks_live(create_workflow, workflows_service, tasks_service):
+    item = create_workflow(name="sums", params={})
+    first = TaskRecord.get_workflow_tasks(item.id)[0]
+    tasks_service.stop(system_identity, item.id, first.id)
+    counts = workflows_service.read(system_identity, item.id).to_dict()["task_counts"]
+    assert counts == {"skipped": 1, "stopped": 1}

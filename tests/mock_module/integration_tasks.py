@@ -129,3 +129,24 @@ def harness_count_workflows(path):
         db.session.remove()
     harness_write(path, str(count))
     return count
+
+
+@shared_task(base=AppContextTask, ignore_result=True)
+def harness_create_workflow(name, params=None):
+    """Harness only: create a workflow in the worker, through the service.
+
+    Returns the new workflow's id. The record is committed and indexed by
+    the worker, for the test process to find in the database and in search.
+    """
+    from invenio_access.permissions import system_identity
+    from invenio_db import db
+
+    from invenio_workflow_records.proxies import current_workflows_service
+
+    try:
+        item = current_workflows_service.create(
+            system_identity, {"name": name, "params": params or {}}
+        )
+    finally:
+        db.session.remove()
+    return item.id

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from ...definitions import InvalidParamsError, UnknownWorkflowError
 from ...engine import runner
 from ...engine.planning import build_task_records
+from ...engine.status import task_counts
 from ...proxies import current_definitions
-from ...records import WorkflowRecord
+from ...records import TaskRecord, WorkflowRecord
 from ...records.models import WorkflowMetadata
 from ..base import WorkflowServiceBase
 from ..uow import BulkRecordIndexOp
@@ -173,9 +174,16 @@ class WorkflowsService(WorkflowServiceBase):
         return self._item(identity, runner.resume(workflow.id, body["params"], uow))
 
     def read(self, identity, id_, expand=False, action="read", **kwargs):
-        """One workflow, with its status and task counts."""
+        """One workflow, with its status and live task counts.
+
+        The stored ``task_counts`` change with the workflow's revisions (its
+        lifecycle events); a read counts the tasks as they are now.
+        """
         workflow = self.record_cls.pid.resolve(id_)
         self.require_permission(identity, action, workflow=workflow)
+        workflow["task_counts"] = task_counts(
+            task["status"] for task in TaskRecord.get_workflow_tasks(workflow.id)
+        )
         return self.result_item(
             self, identity, workflow, links_tpl=self.links_item_tpl, expand=expand
         )
