@@ -3,6 +3,21 @@
 
 from collections import Counter
 
+TASK_STATUSES = (
+    "pending",
+    "queued",
+    "running",
+    "retrying",
+    "succeeded",
+    "failed",
+    "stopped",
+    "skipped",
+)
+"""Every status a task can have, in lifecycle order."""
+
+WORKFLOW_STATUSES = ("created", "running", "succeeded", "failed", "stopped")
+"""Every status a workflow can have."""
+
 ACTIVE = frozenset({"queued", "running", "retrying"})
 """Task statuses of work in flight."""
 

@@ -5,18 +5,13 @@ import itertools
 
 import pytest
 
-from invenio_workflow_records.engine.status import derive_status, task_counts
+from invenio_workflow_records.engine.status import (
+    TASK_STATUSES,
+    derive_status,
+    task_counts,
+)
 
-STATUSES = [
-    "pending",
-    "queued",
-    "running",
-    "retrying",
-    "succeeded",
-    "failed",
-    "stopped",
-    "skipped",
-]
+STATUSES = TASK_STATUSES
 
 
 def expected(statuses):

@@ -18,20 +18,10 @@ from invenio_records_resources.services.records.params import (
     SortParam,
 )
 
+from ...engine.status import TASK_STATUSES
 from ...records import TaskRecord
 from ..params import WorkflowIdParam
 from .schema import TaskSchema
-
-STATUSES = [
-    "pending",
-    "queued",
-    "running",
-    "retrying",
-    "succeeded",
-    "failed",
-    "stopped",
-    "skipped",
-]
 
 
 class TaskSearchOptions(SearchOptions):
@@ -47,7 +37,9 @@ class TaskSearchOptions(SearchOptions):
     }
     facets = {
         "status": TermsFacet(
-            field="status", label=_("Status"), value_labels={s: s for s in STATUSES}
+            field="status",
+            label=_("Status"),
+            value_labels={s: s for s in TASK_STATUSES},
         ),
         "name": TermsFacet(field="name", label=_("Task")),
     }

@@ -18,12 +18,11 @@ from invenio_records_resources.services.records.params import (
     SortParam,
 )
 
+from ...engine.status import WORKFLOW_STATUSES
 from ...records import WorkflowRecord
 from ..params import SubjectParam
 from ..results import WorkflowItem
 from .schema import WorkflowSchema
-
-STATUSES = ["created", "running", "succeeded", "failed", "stopped"]
 
 
 class WorkflowSearchOptions(SearchOptions):
@@ -40,7 +39,9 @@ class WorkflowSearchOptions(SearchOptions):
     }
     facets = {
         "status": TermsFacet(
-            field="status", label=_("Status"), value_labels={s: s for s in STATUSES}
+            field="status",
+            label=_("Status"),
+            value_labels={s: s for s in WORKFLOW_STATUSES},
         ),
         "name": TermsFacet(field="name", label=_("Workflow")),
     }
