@@ -37,3 +37,10 @@ WORKFLOWS_MAX_REQUEST_BYTES = 1024 * 1024
 
 WORKFLOWS_PROGRESS_INTERVAL = 2.0
 """Seconds between two progress writes of one task (``update_state``)."""
+
+WORKFLOWS_SQLITE_LOCKING = True
+"""On SQLite only: start every transaction with ``BEGIN IMMEDIATE``.
+
+Needed when a worker and the web process share an SQLite file (the embedded
+setup and the tests); see :mod:`invenio_workflow_records.sqlite`.
+"""

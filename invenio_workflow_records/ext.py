@@ -3,7 +3,7 @@
 
 from werkzeug.utils import cached_property
 
-from . import config
+from . import config, sqlite
 from .definitions import DefinitionRegistry
 from .resources import (
     TasksResource,
@@ -40,6 +40,9 @@ class InvenioWorkflowRecords:
         for key in dir(config):
             if key.startswith("WORKFLOWS_"):
                 app.config.setdefault(key, getattr(config, key))
+        uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+        if uri.startswith("sqlite") and app.config["WORKFLOWS_SQLITE_LOCKING"]:
+            sqlite.enable()
 
     @cached_property
     def definitions(self):

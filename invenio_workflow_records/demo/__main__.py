@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+"""``python -m invenio_workflow_records.demo [--once] [--port N]``: the demo."""
+
+from .cli import demo
+
+if __name__ == "__main__":  # pragma: no cover
+    demo(prog_name="python -m invenio_workflow_records.demo")

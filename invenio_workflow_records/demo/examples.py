@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: MIT
+"""Running the example workflows of the demo, and checking how they ended.
+
+Everything goes through the services, as the system identity, like a host
+module would: ``pdf-plots`` is created and started and must succeed;
+``flaky-import`` is created and started with ``{"fail": true}`` and must
+fail, then is resumed with ``{"fail": false}`` and must succeed, keeping the
+result of its first task (which does not run again).
+"""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+
+from invenio_access.permissions import system_identity
+from invenio_db import db
+
+from ..proxies import current_tasks_service, current_workflows_service
+from .monitor import short_task_name
+
+
+class Examples:
+    """The two example runs, their checks and where to see them."""
+
+    def __init__(self, monitor, out):
+        """Examples that report through ``monitor`` and print to ``out``."""
+        self.monitor = monitor
+        self.out = out
+        self.problems = []
+        self.ids = {}
+
+    def say(self, text=""):
+        """Print a line."""
+        print(text, file=self.out, flush=True)
+
+    def create(self, name, params):
+        """Create and start a workflow; track it."""
+        try:
+            item = current_workflows_service.create(
+                system_identity, {"name": name, "params": params, "start": True}
+            )
+        finally:
+            db.session.remove()  # hold no SQLite lock while the worker runs
+        workflow_id = str(item.id)
+        self.ids[name] = workflow_id
+        self.monitor.track(workflow_id, name)
+        return workflow_id
+
+    @staticmethod
+    def read(workflow_id):
+        """The workflow as the service returns it (a dict)."""
+        db.session.remove()
+        try:
+            return current_workflows_service.read(
+                system_identity, workflow_id
+            ).to_dict()
+        finally:
+            db.session.remove()
+
+    @staticmethod
+    def tasks(workflow_id):
+        """The workflow's tasks by short name (dicts)."""
+        db.session.remove()
+        try:
+            hits = current_tasks_service.list(system_identity, workflow_id).to_dict()
+        finally:
+            db.session.remove()
+        return {short_task_name(task["name"]): task for task in hits["hits"]["hits"]}
+
+    def expect(self, condition, problem):
+        """Record ``problem`` unless ``condition`` holds."""
+        if not condition:
+            self.problems.append(problem)
+        return condition
+
+    def run(self, deadline):
+        """Run both examples to the end; return the list of problems."""
+        self.say("Running the examples (times since the first start):")
+        pdf = self.create("pdf-plots", {"file_id": "arXiv-2401.00001.pdf"})
+        flaky = self.create("flaky-import", {"record_id": "rec-42", "fail": True})
+        self.monitor.wait(
+            lambda: self.monitor.finished(pdf) and self.monitor.finished(flaky),
+            deadline,
+        )
+        self.expect(
+            self.monitor.status(pdf) == "succeeded",
+            f"pdf-plots ended {self.monitor.status(pdf)}, expected succeeded",
+        )
+        if not self.expect(
+            self.monitor.status(flaky) == "failed",
+            f"flaky-import's first run ended {self.monitor.status(flaky)}, "
+            "expected failed",
+        ):
+            return self.problems
+        first = self.tasks(flaky)["fetch_metadata"]
+
+        self.say()
+        self.say('flaky-import failed as planned: resuming it with {"fail": false}')
+        try:
+            current_workflows_service.resume(
+                system_identity, flaky, {"params": {"fail": False}}
+            )
+        finally:
+            db.session.remove()
+        self.monitor.wait(lambda: self.monitor.finished(flaky), deadline)
+        self.expect(
+            self.monitor.status(flaky) == "succeeded",
+            f"flaky-import ended {self.monitor.status(flaky)} after the resume, "
+            "expected succeeded",
+        )
+        kept = self.tasks(flaky)["fetch_metadata"]
+        self.expect(
+            kept.get("attempt") == first.get("attempt")
+            and kept.get("result") == first.get("result"),
+            "the resume ran fetch_metadata again instead of keeping its result",
+        )
+        return self.problems
+
+    def summary(self, api_url):
+        """Print the final statuses and the URLs to query."""
+        self.say()
+        self.say("Final statuses:")
+        for name, workflow_id in self.ids.items():
+            workflow = self.read(workflow_id)
+            counts = ", ".join(
+                f"{count} {status}"
+                for status, count in sorted(workflow.get("task_counts", {}).items())
+            )
+            self.say(
+                f"  {name:<13} {workflow['status']:<10} run {workflow['run']}  "
+                f"tasks: {counts}  id {workflow_id}"
+            )
+        for name, workflow_id in self.ids.items():
+            result = self.tasks(workflow_id)
+            last = list(result.values())[-1] if result else {}
+            self.say(
+                f"  {name} result: {json.dumps(last.get('result'), sort_keys=True)}"
+            )
+        flaky = self.ids.get("flaky-import")
+        some_task = next(iter(self.tasks(flaky).values()), {}) if flaky else {}
+        self.say()
+        self.say(
+            "REST API (anonymous reads allowed by the demo-only permission policy):"
+        )
+        urls = [f"{api_url}/workflows", f"{api_url}/tasks?status=succeeded"]
+        for name, workflow_id in self.ids.items():
+            urls += [
+                f"{api_url}/workflows/{workflow_id}",
+                f"{api_url}/workflows/{workflow_id}/tasks",
+                f"{api_url}/workflows/{workflow_id}/revisions",
+            ]
+        if some_task:
+            urls.append(
+                f"{api_url}/workflows/{flaky}/tasks/{some_task['id']}/revisions"
+            )
+        for url in urls:
+            self.say(f"  curl {url}")
+        return urls
+
+    def check_api(self, urls):
+        """GET each URL anonymously; a problem for any answer but 200."""
+        self.say()
+        self.say("Checking the REST API (anonymous GET):")
+        access_log = logging.getLogger("werkzeug")
+        level = access_log.level
+        access_log.setLevel(logging.WARNING)
+        try:
+            self._check_urls(urls)
+        finally:
+            access_log.setLevel(level)
+
+    def _check_urls(self, urls):
+        for url in urls:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    code, body = response.status, json.load(response)
+            except urllib.error.HTTPError as error:
+                code, body = error.code, {}
+            except (OSError, ValueError) as error:
+                code, body = f"error ({error})", {}
+            total = (body.get("hits") or {}).get("total") if body else None
+            detail = f" ({total} hits)" if total is not None else ""
+            self.say(f"  GET {url} -> {code}{detail}")
+            self.expect(code == 200, f"GET {url} answered {code}, expected 200")
