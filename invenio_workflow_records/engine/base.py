@@ -71,7 +71,7 @@ class WorkflowTask(Task):
                 uow,
             )
             uow.commit()
-        _end_transaction()
+        self._end_transaction()
         if workflow is None:
             # Superseded attempt, stopped task or stopped workflow.
             return None
@@ -112,12 +112,21 @@ class WorkflowTask(Task):
         model = TaskRecord.model_cls.query.filter_by(id=task_id).one_or_none()
         return model.workflow_id if model is not None else None
 
-    @staticmethod
-    def _record(event, *args):
+    def _record(self, event, *args):
         with UnitOfWork() as uow:
             event(*args, uow=uow)
             uow.commit()
-        _end_transaction()
+        self._end_transaction()
+
+    def _end_transaction(self):
+        """End the transaction that indexing after the commit may have opened.
+
+        A task can run for hours: it must not hold a database transaction
+        (and, on SQLite, the file's write lock) while it does. An eager task
+        runs inside its caller's session, which the caller owns.
+        """
+        if not self.request.is_eager:
+            db.session.close()
 
     def update_state(self, task_id=None, state=None, meta=None, **kwargs):
         """Store ``meta`` as the task record's progress (throttled)."""
@@ -141,15 +150,6 @@ class WorkflowTask(Task):
             self.request.id,
             progress,
         )
-
-
-def _end_transaction():
-    """End the transaction that indexing after the commit may have opened.
-
-    A task can run for hours: it must not hold a database transaction (and,
-    on SQLite, the file's write lock) while it does.
-    """
-    db.session.close()
 
 
 def _error(exc):

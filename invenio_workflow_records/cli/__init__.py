@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+"""Command line: ``invenio workflows ...``.
+
+``definitions``, ``list``, ``show``, ``start``, ``stop``, ``restart``,
+``resume`` and ``reindex``. Actions run as the system identity. Errors are
+reported as one ``Error: ...`` line with a non-zero exit code.
+"""
+
+import click
+
+from .commands import (
+    definitions,
+    list_workflows,
+    restart,
+    resume,
+    show,
+    start,
+    stop,
+)
+from .reindexing import reindex
+
+
+@click.group()
+def workflows():
+    """Manage workflow runs."""
+
+
+for _command in (
+    definitions,
+    list_workflows,
+    show,
+    start,
+    stop,
+    restart,
+    resume,
+    reindex,
+):
+    workflows.add_command(_command)
+
+__all__ = ("workflows",)

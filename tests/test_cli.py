@@ -1,0 +1,463 @@
+# SPDX-License-Identifier: MIT
+"""The ``invenio workflows`` command line."""
+
+import json
+import re
+import uuid
+from importlib.metadata import entry_points
+
+import click
+import pytest
+from invenio_search import current_search, current_search_client
+from invenio_search.engine import search
+from invenio_search.utils import build_alias_name
+
+from invenio_workflow_records.cli import workflows
+from invenio_workflow_records.cli.reindexing import ensure_index
+from invenio_workflow_records.records import TaskRecord, WorkflowRecord
+from invenio_workflow_records.records.models import (
+    WorkflowMetadata,
+    WorkflowTaskMetadata,
+)
+from invenio_workflow_records.services.uow import index_action
+
+WORKFLOW_INDEX = WorkflowRecord.index._name
+TASK_INDEX = TaskRecord.index._name
+SUMMARY = re.compile(
+    r"^Indexed (\d+) workflows and (\d+) tasks in [\d.]+ s \(\d+ records/s\)$",
+    re.M,
+)
+
+
+@pytest.fixture(scope="module")
+def app_config(app_config):
+    """Add a definition that cannot be imported."""
+    app_config["WORKFLOWS_DEFINITIONS"] = {
+        **app_config["WORKFLOWS_DEFINITIONS"],
+        "broken": {"workflow_definition": "tests.mock_module.nowhere:canvas"},
+    }
+    return app_config
+
+
+@pytest.fixture()
+def cli(app, db, search_clear):
+    """Run ``invenio workflows ARGS...`` in the test application."""
+    runner = app.test_cli_runner()
+
+    def _invoke(*args):
+        return runner.invoke(workflows, [str(arg) for arg in args])
+
+    return _invoke
+
+
+def ok(result):
+    """Assert success; return the standard output."""
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "\x1b[" not in result.output  # no colours outside a terminal
+    return result.stdout
+
+
+def as_json(result):
+    """Assert success; return the standard output parsed as JSON."""
+    return json.loads(ok(result))
+
+
+def assert_error(result, *words):
+    """A one-line ``Error: ...`` on stderr, a non-zero exit, no traceback."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: "), lines
+    for word in words:
+        assert word in lines[0]
+    return lines[0]
+
+
+def assert_aligned(table):
+    """Every cell of a table starts where its column header starts."""
+    header, *rows = table
+    starts = [match.start() for match in re.finditer(r"(?<=  )\S", header)]
+    assert starts
+    for row in rows:
+        for start in starts:
+            if len(row) > start:
+                assert row[start - 2 : start] == "  ", (row, start)
+                assert row[start] != " ", (row, start)
+
+
+def refresh():
+    """Make the indexed workflows and tasks searchable."""
+    current_search.flush_and_refresh("workflows")
+
+
+def test_entry_point_is_the_group():
+    (entry_point,) = [
+        ep for ep in entry_points(group="flask.commands") if ep.name == "workflows"
+    ]
+    assert entry_point.load() is workflows
+
+
+def test_definitions_table_shows_broken_ones(cli):
+    out = ok(cli("definitions"))
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert lines["NAME"].split()[:3] == ["NAME", "TITLE", "KIND"]
+    assert "ERROR" in lines["NAME"]
+    pdf = lines["pdf-plots"]
+    assert "PDF plot extraction" in pdf
+    assert pdf.split()[-3:] == ["class", "4", "yes"]
+    assert lines["sums"].split()[1:] == ["Sums", "canvas", "2", "no"]
+    assert "broken" in lines["broken"]
+    assert "nowhere" in lines["broken"]
+    assert_aligned(out.splitlines())
+
+
+def test_definitions_json(cli):
+    data = {d["name"]: d for d in as_json(cli("definitions", "--json"))}
+    assert data["pdf-plots"]["kind"] == "class"
+    assert data["pdf-plots"]["tasks"] == 4
+    assert data["pdf-plots"]["params_schema"]["required"] == ["file_id"]
+    assert data["pdf-plots"]["default_params"] == {"dpi": 300}
+    assert data["params-probe"]["default_params"] == {"colour": "blue", "size": 3}
+    assert data["sums"]["params_schema"] is None
+    assert data["sums"]["error"] is None
+    assert data["broken"]["kind"] is None
+    assert "tests.mock_module.nowhere" in data["broken"]["error"]
+
+
+def test_start_then_show(cli):
+    out = ok(cli("start", "sums"))
+    match = re.fullmatch(r"Started workflow (\S+) \(sums\): succeeded\n", out)
+    assert match, out
+    workflow_id = match.group(1)
+
+    out = ok(cli("show", workflow_id))
+    fields = dict(
+        line.split(None, 1) for line in out.split("\n\n")[0].splitlines() if line
+    )
+    assert fields["Workflow"] == workflow_id
+    assert fields["Name"] == "sums (Sums)"
+    assert fields["Status"] == "succeeded"
+    assert fields["Run"] == "1"
+    assert fields["Tasks"] == "2/2 succeeded"
+    assert fields["Owner"] == "system"
+    assert fields["Params"] == "{}"
+    assert fields["Finished"] != "-"
+    table = out.split("\n\n")[1].splitlines()
+    assert table[0].split() == [
+        "KEY",
+        "NAME",
+        "STATUS",
+        "ATTEMPT",
+        "RETRIES",
+        "STARTED",
+        "FINISHED",
+        "DURATION",
+        "MESSAGE",
+    ]
+    assert_aligned(table)
+    rows = [line.split() for line in table[1:]]
+    assert [row[0] for row in rows] == ["0", "1"]  # plan order
+    assert {row[1] for row in rows} == {"tests.mock_module.tasks.add"}
+    assert [row[2:5] for row in rows] == [["succeeded", "1", "0"]] * 2
+    assert all(re.fullmatch(r"\d+\.\ds", row[9]) for row in rows)
+
+    data = as_json(cli("show", workflow_id, "--json"))
+    assert data["workflow"]["status"] == "succeeded"
+    assert [t["result"] for t in data["tasks"]] == [3, 13]
+
+
+def test_start_parses_params_subject_and_key(cli):
+    args = ["start", "pdf-plots", "--param", "file_id=abc", "-p", "dpi=150"]
+    args += ["--subject", "record:abcd-1234", "--idempotency-key", "k-1", "--json"]
+    first = as_json(cli(*args))
+    assert first["params"] == {"file_id": "abc", "dpi": 150}
+    assert first["subject"] == {"type": "record", "id": "abcd-1234"}
+    assert first["idempotency_key"] == "k-1"
+    assert first["status"] == "succeeded"
+    assert first["task_counts"] == {"succeeded": 4}
+
+    again = ok(cli(*args[:-1]))
+    assert again.startswith(f"Existing workflow {first['id']} (pdf-plots)")
+    assert WorkflowMetadata.query.filter_by(name="pdf-plots").count() == 1
+
+    probe = as_json(
+        cli("start", "params-probe", "-p", 'flag="300"', "-p", "l=[1, 2]", "--json")
+    )
+    assert probe["params"] == {
+        "colour": "blue",
+        "size": 3,
+        "flag": "300",
+        "l": [1, 2],
+    }
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["start", "nope"], ["Unknown workflow 'nope'"]),
+        (["start", "pdf-plots", "--param", "dpi=10"], ["params.dpi", "file_id"]),
+        (["start", "sums", "--param", "dpi"], ["--param 'dpi'", "key=value"]),
+        (["start", "sums", "--param", "=3"], ["key=value"]),
+        (["start", "sums", "--subject", "record"], ["--subject", "type:id"]),
+        (["start", "broken"], ["broken", "nowhere"]),
+        (["show", str(uuid.UUID(int=1))], ["No workflow with id"]),
+        (["show", "not-a-uuid"], ["Malformed workflow id 'not-a-uuid'"]),
+        (["stop", str(uuid.UUID(int=1))], ["No workflow with id"]),
+        (["restart", "xyz"], ["Malformed workflow id"]),
+        (["resume", str(uuid.UUID(int=2))], ["No workflow with id"]),
+        (["list", "--subject", "nocolon"], ["subject", "type:id"]),
+        (["list", "--page", "10000", "--size", "1000"], ["pagination"]),
+    ],
+)
+def test_errors_are_one_line(cli, args, words):
+    assert_error(cli(*args), *words)
+
+
+def test_actions_not_allowed_are_one_line(cli, create_workflow):
+    created = create_workflow(name="sums", params={})
+    assert_error(cli("restart", created.id), "never started")
+    assert_error(cli("resume", created.id), "only a failed or stopped")
+    assert_error(cli("stop", created.id), "only a running")
+    finished = create_workflow(name="sums", params={}, start=True)
+    assert_error(cli("stop", finished.id), "succeeded", "only a running")
+    assert_error(cli("restart", finished.id, "--param", "nope"), "key=value")
+
+
+def test_stop_resume_restart(cli, create_workflow, monkeypatch):
+    # Nothing reaches Celery: the started workflow stays running.
+    monkeypatch.setattr(
+        "invenio_workflow_records.engine.dispatch.SendTaskOp.on_post_commit",
+        lambda self, uow: None,
+    )
+    revoked = []
+    monkeypatch.setattr(
+        "invenio_records_resources.services.uow.TaskRevokeOp.on_post_commit",
+        lambda self, uow: revoked.append(self.task_id),
+    )
+    workflow_id = create_workflow(name="sums", params={}, start=True).id
+    assert ok(cli("show", workflow_id)).count("running") == 1
+    out = ok(cli("stop", workflow_id))
+    assert out == f"Stopped workflow {workflow_id} (sums): stopped\n"
+    assert "Stopped by a user." in ok(cli("show", workflow_id))
+    assert revoked == [f"{TaskRecord.get_workflow_tasks(workflow_id)[0].id}:1"]
+
+    monkeypatch.undo()
+    out = ok(cli("resume", workflow_id))
+    assert out == f"Resumed workflow {workflow_id} (sums): succeeded\n"
+
+    data = as_json(cli("restart", workflow_id, "--json"))
+    assert (data["status"], data["run"]) == ("succeeded", 2)
+
+
+def test_restart_and_resume_take_params(cli, create_workflow):
+    item = create_workflow(name="failing", params={}, start=True)
+    out = ok(cli("resume", item.id, "--param", "extra=1"))
+    assert out.endswith(": failed\n")
+    show = ok(cli("show", item.id))
+    assert "boom" in show
+    assert '"extra": 1' in show
+    data = as_json(cli("restart", item.id, "-p", "other=x", "--json"))
+    assert data["params"] == {"other": "x"}
+    assert (data["status"], data["run"]) == ("failed", 2)
+    assert_error(cli("restart", item.id, "-p", "x"), "key=value")
+
+
+@pytest.fixture()
+def three_workflows(create_workflow):
+    """A succeeded, a failed and a created workflow, indexed."""
+    items = {
+        "sums": create_workflow(name="sums", params={}, start=True),
+        "failing": create_workflow(name="failing", params={}, start=True),
+        "pdf-plots": create_workflow(
+            params={"file_id": "f-7"}, subject={"type": "record", "id": "r-1"}
+        ),
+    }
+    refresh()
+    return {name: str(item.id) for name, item in items.items()}
+
+
+def _ids(data):
+    return {hit["id"] for hit in data["hits"]["hits"]}
+
+
+def test_list_json_filters(cli, three_workflows):
+    ids = three_workflows
+    data = as_json(cli("list", "--json"))
+    assert data["hits"]["total"] == 3
+    assert "aggregations" in data
+    assert _ids(as_json(cli("list", "--json", "--status", "failed"))) == {
+        ids["failing"]
+    }
+    both = cli("list", "--json", "-s", "failed", "-s", "created")
+    assert _ids(as_json(both)) == {ids["failing"], ids["pdf-plots"]}
+    assert _ids(as_json(cli("list", "--json", "--name", "sums"))) == {ids["sums"]}
+    on_subject = cli("list", "--json", "--subject", "record:r-1")
+    assert _ids(as_json(on_subject)) == {ids["pdf-plots"]}
+    assert _ids(as_json(cli("list", "--json", "-q", "name:failing"))) == {
+        ids["failing"]
+    }
+    by_name = as_json(cli("list", "--json", "--sort", "name"))
+    assert [hit["name"] for hit in by_name["hits"]["hits"]] == [
+        "failing",
+        "pdf-plots",
+        "sums",
+    ]
+    oldest = as_json(cli("list", "--json", "--sort", "oldest", "--size", "1"))
+    assert _ids(oldest) == {ids["sums"]}
+    page2 = as_json(
+        cli("list", "--json", "--sort", "oldest", "--size", "1", "--page", "2")
+    )
+    assert _ids(page2) == {ids["failing"]}
+    assert as_json(cli("list", "--json", "--status", "stopped"))["hits"]["total"] == 0
+
+
+def test_list_table(cli, three_workflows):
+    out = ok(cli("list", "--sort", "oldest"))
+    header, *rows, footer = out.splitlines()
+    assert header.split() == [
+        "ID",
+        "NAME",
+        "STATUS",
+        "RUN",
+        "TASKS",
+        "CREATED",
+        "UPDATED",
+    ]
+    assert [row.split()[0] for row in rows] == list(three_workflows.values())
+    assert [row.split()[2] for row in rows] == ["succeeded", "failed", "created"]
+    assert "2/2 succeeded" in rows[0]
+    assert "1/3 succeeded, 1 failed, 1 skipped" in rows[1]
+    assert "0/4 succeeded, 4 pending" in rows[2]
+    assert_aligned([header, *rows])
+    column = header.index("STATUS")
+    assert all(
+        row[column:].split()[0] in ("succeeded", "failed", "created") for row in rows
+    )
+    assert footer == "1-3 of 3 (page 1)"
+    assert ok(cli("list", "--status", "stopped")) == "No workflows found.\n"
+
+
+def test_colours_only_on_a_terminal(app, cli, three_workflows):
+    plain = ok(cli("list", "--sort", "oldest"))
+    runner = app.test_cli_runner()
+    coloured = runner.invoke(workflows, ["list", "--sort", "oldest"], color=True)
+    assert coloured.exit_code == 0
+    assert click.style("succeeded", fg="green") in coloured.stdout
+    assert click.style("failed", fg="red") in coloured.stdout
+    assert click.unstyle(coloured.stdout) == plain
+    data = runner.invoke(workflows, ["list", "--json"], color=True).stdout
+    assert "\x1b[" not in data
+    assert json.loads(data)["hits"]["total"] == 3
+
+
+def _delete_indices(*names):
+    list(current_search.delete(ignore=[404], index_list=list(names)))
+    for name in names:
+        assert not current_search_client.indices.exists(index=build_alias_name(name))
+
+
+def _count(index):
+    return current_search_client.count(index=build_alias_name(index))["count"]
+
+
+def test_list_without_index_is_one_line(cli, three_workflows):
+    _delete_indices(WORKFLOW_INDEX)
+    assert_error(cli("list"), "reindex")
+
+
+def test_reindex_rebuilds_deleted_indices(cli, three_workflows, monkeypatch):
+    import invenio_workflow_records.cli.reindexing as module
+
+    batches = []
+    real_bulk_index = module.bulk_index
+
+    def counting_bulk_index(indexer, records):
+        batches.append((indexer.record_cls, len(records)))
+        return real_bulk_index(indexer, records)
+
+    monkeypatch.setattr(module, "bulk_index", counting_bulk_index)
+    _delete_indices(WORKFLOW_INDEX, TASK_INDEX)
+
+    result = cli("reindex", "--batch-size", "2")
+    out = ok(result)
+    n_workflows = WorkflowMetadata.query.count()
+    n_tasks = WorkflowTaskMetadata.query.count()
+    assert (n_workflows, n_tasks) == (3, 9)
+    assert SUMMARY.search(out).groups() == (str(n_workflows), str(n_tasks))
+    assert "Created the missing workflows index." in result.stderr
+    assert "Created the missing tasks index." in result.stderr
+
+    # One bulk request per batch of at most 2 records.
+    assert [size for cls, size in batches if cls is WorkflowRecord] == [2, 1]
+    assert [size for cls, size in batches if cls is TaskRecord] == [2, 2, 2, 2, 1]
+
+    assert _count(WORKFLOW_INDEX) == n_workflows
+    assert _count(TASK_INDEX) == n_tasks
+    refresh()  # the group alias is back as well
+    data = as_json(cli("list", "--json", "--sort", "oldest"))
+    assert [hit["id"] for hit in data["hits"]["hits"]] == list(three_workflows.values())
+    assert data["hits"]["hits"][0]["task_counts"] == {"succeeded": 2}
+    task_ids = {str(m.id) for m in WorkflowTaskMetadata.query}
+    hits = current_search_client.search(
+        index=build_alias_name(TASK_INDEX), body={"size": 100, "version": True}
+    )["hits"]["hits"]
+    assert {hit["_id"] for hit in hits} == task_ids
+    for hit in hits:
+        row = WorkflowTaskMetadata.query.get(hit["_id"])
+        assert hit["_version"] == row.version_id - 1
+        assert hit["_source"]["status"] == row.json["status"]
+
+
+def test_reindex_only_what_is_asked(cli, three_workflows):
+    _delete_indices(WORKFLOW_INDEX, TASK_INDEX)
+    out = ok(cli("reindex", "--no-tasks"))
+    assert SUMMARY.search(out).groups() == ("3", "0")
+    assert _count(WORKFLOW_INDEX) == 3
+    alias = build_alias_name(TASK_INDEX)
+    assert not current_search_client.indices.exists(index=alias)
+
+    out = ok(cli("reindex", "--no-workflows"))
+    assert SUMMARY.search(out).groups() == ("0", "9")
+    assert _count(TASK_INDEX) == 9
+
+    result = cli("reindex", "--no-workflows", "--no-tasks")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+
+
+def test_reindex_keeps_newer_documents(cli, three_workflows, workflows_service):
+    indexer = workflows_service.indexer
+    newer = WorkflowRecord.get_record(three_workflows["sums"])
+    older = WorkflowRecord.get_record(three_workflows["failing"])
+    assert older.revision_id > 0
+
+    # The index already has a newer revision of one workflow (as when a
+    # worker saved and indexed it while the reindex ran), and an older one
+    # of another.
+    _delete_indices(WORKFLOW_INDEX)
+    assert ensure_index(WorkflowRecord) is True
+    assert ensure_index(WorkflowRecord) is False
+    ahead = index_action(indexer, newer)
+    ahead["_version"] = newer.revision_id + 5
+    ahead["_source"]["message"] = "from a newer revision"
+    behind = index_action(indexer, older)
+    behind["_version"] = 0
+    behind["_source"]["message"] = "from an old revision"
+    search.helpers.bulk(current_search_client, [ahead, behind])
+
+    result = cli("reindex", "--no-tasks")
+    out = ok(result)
+    assert SUMMARY.search(out).groups() == ("2", "0")
+    assert "1 documents were not written" in result.stderr
+
+    alias = build_alias_name(WORKFLOW_INDEX)
+    kept = current_search_client.get(index=alias, id=three_workflows["sums"])
+    assert kept["_version"] == newer.revision_id + 5
+    assert kept["_source"]["message"] == "from a newer revision"
+    fixed = current_search_client.get(index=alias, id=three_workflows["failing"])
+    assert fixed["_version"] == older.revision_id
+    assert fixed["_source"]["message"] == older.get("message")
+    assert fixed["_source"]["message"] != "from an old revision"
