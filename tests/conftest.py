@@ -84,6 +84,9 @@ def app_config(app_config):
                 "workflow_definition": "tests.mock_module.integration_definitions:params",
                 "default_params": {"colour": "blue", "size": 1},
             },
+            "progress": {
+                "workflow_definition": "tests.mock_module.definitions:progress",
+            },
             "failing": {
                 "workflow_definition": "tests.mock_module.definitions:failing",
             },

@@ -32,14 +32,20 @@ class WorkflowTask(Task):
     Called outside a workflow (no fenced id), a task runs as plain Celery.
     """
 
-    #: Id of the workflow record of the current run.
-    workflow_id = None
+    @property
+    def workflow_id(self):
+        """Id of the workflow record of the current run."""
+        return getattr(self.request, "workflow_id", None)
 
-    #: Id of the task record of the current run.
-    task_record_id = None
+    @property
+    def task_record_id(self):
+        """Id of the task record of the current run."""
+        return getattr(self.request, "task_record_id", None)
 
-    #: Effective params of the current run.
-    params = None
+    @property
+    def params(self):
+        """Effective params of the current run."""
+        return getattr(self.request, "workflow_params", None)
 
     def __call__(self, *args, **kwargs):
         """Run the task inside the Flask app context, through the engine."""
@@ -48,14 +54,27 @@ class WorkflowTask(Task):
         flask_app = getattr(self.app, "flask_app", None)
         if flask_app is None:
             # A Celery app without Invenio: nothing to record.
-            return super().__call__(*args, **kwargs)
+            return self._run(args, kwargs)
         with flask_app.app_context():
             return self._run_fenced(args, kwargs)
+
+    def _run(self, args, kwargs):
+        """Call the task's function within the request Celery pushed for it.
+
+        ``Task.__call__`` pushes a request of its own (without the message's
+        id and retries) unless a worker has patched it; calling ``run``
+        directly keeps ``self.request`` the real one, in workers and in eager
+        mode alike.
+        """
+        request = self.request_stack.top
+        if request is not None and not request.called_directly:
+            return self.run(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
 
     def _run_fenced(self, args, kwargs):
         fence = parse_celery_id(self.request.id)
         if fence is None:
-            return super().__call__(*args, **kwargs)
+            return self._run(args, kwargs)
         task_id, _ = fence
         workflow_id = self._workflow_of(task_id)
         if workflow_id is None:
@@ -75,12 +94,13 @@ class WorkflowTask(Task):
         if workflow is None:
             # Superseded attempt, stopped task or stopped workflow.
             return None
-        self.workflow_id = str(workflow_id)
-        self.task_record_id = str(task_id)
-        self.params = dict(workflow.get("params", {}))
-        self._last_progress = 0.0
+        # On the request: per message and per thread, not on the shared task.
+        self.request.workflow_id = str(workflow_id)
+        self.request.task_record_id = str(task_id)
+        self.request.workflow_params = dict(workflow.get("params", {}))
+        self.request.last_progress = 0.0
         try:
-            result = super().__call__(*args, **kwargs)
+            result = self._run(args, kwargs)
         except Retry as retry:
             self._record(
                 runner.task_retrying,
@@ -135,9 +155,9 @@ class WorkflowTask(Task):
             return super().update_state(task_id, state, meta, **kwargs)
         interval = current_app.config["WORKFLOWS_PROGRESS_INTERVAL"]
         moment = time.monotonic()
-        if moment - getattr(self, "_last_progress", 0.0) < interval:
+        if moment - getattr(self.request, "last_progress", 0.0) < interval:
             return None
-        self._last_progress = moment
+        self.request.last_progress = moment
         progress = {
             key: (meta or {})[key]
             for key in ("current", "total", "message")

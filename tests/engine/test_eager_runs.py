@@ -186,3 +186,13 @@ def test_read_counts_tasks_live(create_workflow, workflows_service, tasks_servic
     tasks_service.stop(system_identity, item.id, first.id)
     counts = workflows_service.read(system_identity, item.id).to_dict()["task_counts"]
     assert counts == {"skipped": 1, "stopped": 1}
+
+
+def test_progress_is_stored_and_throttled(create_workflow):
+    item = create_workflow(name="progress", params={}, start=True)
+    task = _tasks(item.id)["0"]
+    assert task["status"] == "succeeded"
+    assert task["progress"] == {"current": 1, "total": 3, "message": "page"}
+    statuses = [rev["status"] for rev in task.revisions]
+    # One progress revision while running: the next two came too soon.
+    assert statuses.count("running") == 2

@@ -5,7 +5,16 @@ from celery import chain, group
 
 from invenio_workflow_records import Workflow
 
-from .tasks import add, collect, extract, fail, pages, too_big, whoami
+from .tasks import (
+    add,
+    collect,
+    extract,
+    fail,
+    pages,
+    report_progress,
+    too_big,
+    whoami,
+)
 
 
 class PdfPlots(Workflow):
@@ -46,3 +55,7 @@ class FirstResultWins(Workflow):
         if any(task["status"] == "succeeded" for task in self.tasks):
             return "succeeded"
         return None
+
+
+progress = chain(report_progress.s(), add.si(1, 1))
+"""A task that reports its progress."""

@@ -49,3 +49,11 @@ def collect(results):
 def fail(*args, message="boom", **kwargs):
     """Always fail."""
     raise ValueError(message)
+
+
+@workflow_task(bind=True)
+def report_progress(self, steps=3):
+    """Report progress at every step, faster than the throttle allows."""
+    for step in range(1, steps + 1):
+        self.update_state(meta={"current": step, "total": steps, "message": "page"})
+    return steps
