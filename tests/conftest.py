@@ -78,6 +78,7 @@ def app_config(app_config):
                     ("retried", "retried"),
                     ("slow", "slow"),
                     ("resume", "fails_then_resumes"),
+                    ("killed", "killed"),
                 )
             },
             "it-params": {

@@ -76,7 +76,7 @@ class WorkflowTask(Task):
         if fence is None:
             return self._run(args, kwargs)
         task_id, _ = fence
-        workflow_id = self._workflow_of(task_id)
+        workflow_id = self.workflow_of(task_id)
         if workflow_id is None:
             return None
         celery_id = self.request.id
@@ -107,7 +107,7 @@ class WorkflowTask(Task):
                 workflow_id,
                 task_id,
                 celery_id,
-                _error(retry.exc or retry),
+                error_of(retry.exc or retry),
                 (self.request.retries or 0) + 1,
             )
             raise
@@ -115,7 +115,7 @@ class WorkflowTask(Task):
             raise
         except Exception as exc:
             self._record(
-                runner.task_failed, workflow_id, task_id, celery_id, _error(exc)
+                runner.task_failed, workflow_id, task_id, celery_id, error_of(exc)
             )
             raise
         problem = _result_problem(result)
@@ -126,7 +126,8 @@ class WorkflowTask(Task):
         self._record(runner.task_succeeded, workflow_id, task_id, celery_id, result)
         return result
 
-    def _workflow_of(self, task_id):
+    def workflow_of(self, task_id):
+        """Id of the workflow of the task record ``task_id``, or None."""
         from ..records import TaskRecord
 
         model = TaskRecord.model_cls.query.filter_by(id=task_id).one_or_none()
@@ -172,7 +173,7 @@ class WorkflowTask(Task):
         )
 
 
-def _error(exc):
+def error_of(exc):
     """The ``error`` object of a task record."""
     return {
         "type": type(exc).__name__,

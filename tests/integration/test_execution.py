@@ -157,6 +157,16 @@ def test_stop_during_a_long_task_terminates_it(
     assert tasks["0"]["status"] == "stopped"
 
 
+def test_task_killed_by_its_time_limit_fails(
+    celery_worker_process, create_workflow, finished
+):
+    item = create_workflow(name="it-killed", params={"x": 1, "seconds": 30}, start=True)
+    tasks = finished(item.id, "failed", timeout=30)
+    assert tasks["0"]["status"] == "failed"
+    assert tasks["0"]["error"]["type"] == "TimeLimitExceeded"
+    assert tasks["1"]["status"] == "skipped"
+
+
 def test_restart_runs_the_whole_workflow_again(
     celery_worker_process, create_workflow, workflows_service, finished, wait_for
 ):

@@ -36,3 +36,6 @@ slow = chain(sleep_then.s(), add.s(1))
 
 fails_then_resumes = chain(add.si(1, 2), flaky.s())
 """A success, then a task that fails for good unless its params change."""
+
+killed = chain(sleep_then.s().set(time_limit=2), add.s(1))
+"""A task killed by its hard time limit."""

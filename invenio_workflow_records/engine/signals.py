@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+"""Failures that happen outside the task's own code.
+
+When a worker kills a task (hard time limit) or loses the process that ran
+it, the task's code cannot record anything: the worker's main process sends
+``task_failure`` instead, and this handler records the failure so the task
+does not stay ``running`` forever.
+"""
+
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
+from celery.signals import task_failure
+from invenio_records_resources.services.uow import UnitOfWork
+
+from . import runner
+from .dispatch import parse_celery_id
+
+KILLED = (TimeLimitExceeded, WorkerLostError)
+
+
+@task_failure.connect
+def record_killed_task(sender=None, task_id=None, exception=None, **kwargs):
+    """Record a task killed by its worker as ``failed``."""
+    from .base import WorkflowTask, error_of
+
+    fence = parse_celery_id(task_id)
+    if fence is None or not isinstance(sender, WorkflowTask):
+        return
+    if not isinstance(exception, KILLED):
+        return  # the task's own code already recorded it
+    flask_app = getattr(sender.app, "flask_app", None)
+    if flask_app is None:
+        return
+    with flask_app.app_context():
+        workflow_id = sender.workflow_of(fence[0])
+        if workflow_id is None:
+            return
+        with UnitOfWork() as uow:
+            runner.task_failed(workflow_id, fence[0], task_id, error_of(exception), uow)
+            uow.commit()
