@@ -12,7 +12,7 @@ from ..definitions import UnknownWorkflowError
 from ..proxies import current_definitions
 from .dispatch import queue_task
 from .errors import WorkflowStateError
-from .status import ACTIVE, FINISHED, RERUNNABLE, derive_status, task_counts
+from .status import FINISHED, RERUNNABLE, RUNNING, derive_status, task_counts
 from .store import load_tasks, lock_workflow, save_tasks, save_workflow
 from .timestamps import now
 
@@ -83,8 +83,12 @@ class Run:
             self.uow.register(TaskRevokeOp(task["celery_id"]))
 
     def halt(self, task, status, message):
-        """Stop or skip a task that has not finished, revoking it if in flight."""
-        if task["status"] in ACTIVE:
+        """Stop or skip a task that has not finished, terminating it if it runs.
+
+        A queued message needs no revoke: its attempt is no longer current,
+        so the worker drops it before it runs.
+        """
+        if task["status"] in RUNNING:
             self.revoke(task)
         self.set_status(task, status, message=message, finished_at=now())
 
@@ -155,7 +159,7 @@ def restart(workflow_id, params, uow):
     if run.workflow["run"] == 0:
         raise WorkflowStateError("The workflow was never started: start it.")
     for task in run.tasks:
-        if task["status"] in ACTIVE:
+        if task["status"] in RUNNING:
             run.revoke(task)
     _begin_run(run, params, run.tasks)
     return run.workflow
@@ -229,7 +233,7 @@ def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow):
     if dry_run:
         return [str(t.id) for t in affected]
     for each in affected:
-        if each["status"] in ACTIVE:
+        if each["status"] in RUNNING:
             run.revoke(each)
         run.reset(each, overrides=overrides if each is task else None)
     run.dispatch_ready()

@@ -21,6 +21,9 @@ WORKFLOW_STATUSES = ("created", "running", "succeeded", "failed", "stopped")
 ACTIVE = frozenset({"queued", "running", "retrying"})
 """Task statuses of work in flight."""
 
+RUNNING = frozenset({"running", "retrying"})
+"""Task statuses of an attempt a worker holds (revoked with terminate on stop)."""
+
 FINISHED = frozenset({"succeeded", "failed", "stopped", "skipped"})
 """Task statuses that change only through a user action."""
 
