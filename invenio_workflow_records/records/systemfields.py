@@ -106,10 +106,10 @@ class ModelInitField(SystemField):
         super().__init__(key=column)
         self.column = column
 
-    def post_init(self, record, data, model=None, **kwargs):
-        """Copy the keyword onto a new model."""
-        if model is not None and self.column in kwargs:
-            setattr(model, self.column, kwargs[self.column])
+    def post_init(self, record, data, model=None, field_data=None):
+        """Copy the keyword (given under the field's attribute name) onto the model."""
+        if model is not None and field_data is not None:
+            setattr(model, self.column, field_data)
 
     def __get__(self, record, owner=None):
         """The column's value."""

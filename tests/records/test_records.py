@@ -57,6 +57,28 @@ def test_every_save_is_a_revision(db):
     assert [t.id for t in TaskRecord.get_workflow_tasks(workflow.id)] == [task.id]
 
 
+def test_tasks_keep_their_plan_order(db):
+    workflow = _workflow()
+    db.session.commit()
+    for position in (2, 0, 1):
+        TaskRecord.create(
+            {
+                "workflow_id": str(workflow.id),
+                "name": "t",
+                "key": str(position),
+                "parents": [],
+                "status": "pending",
+                "run": 0,
+                "attempt": 0,
+            },
+            position=position,
+        )
+    db.session.commit()
+    tasks = TaskRecord.get_workflow_tasks(workflow.id)
+    assert [t.position for t in tasks] == [0, 1, 2]
+    assert [t["key"] for t in tasks] == ["0", "1", "2"]
+
+
 def test_resolve_unknown_or_malformed_id(db):
     from invenio_pidstore.errors import PIDDoesNotExistError
 
