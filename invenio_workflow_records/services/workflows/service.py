@@ -128,7 +128,8 @@ class WorkflowsService(WorkflowServiceBase):
         item.created = False
         return item
 
-    def _act(self, identity, id_, action, uow):
+    def _act(self, identity, id_, action):
+        """The workflow ``id_``, once ``identity`` may do ``action`` on it."""
         workflow = self.record_cls.pid.resolve(id_)
         self.require_permission(identity, action, workflow=workflow)
         return workflow
@@ -139,7 +140,7 @@ class WorkflowsService(WorkflowServiceBase):
     @unit_of_work()
     def start(self, identity, id_, data=None, uow=None):
         """Start a created workflow with its params (409 unless ``created``)."""
-        workflow = self._act(identity, id_, "start", uow)
+        workflow = self._act(identity, id_, "start")
         definition = self.definition_or_error(workflow["name"])
         body = self.load(WorkflowActionSchema, data)
         params = self.effective_params(
@@ -150,13 +151,13 @@ class WorkflowsService(WorkflowServiceBase):
     @unit_of_work()
     def stop(self, identity, id_, uow=None):
         """Stop a running workflow."""
-        workflow = self._act(identity, id_, "stop", uow)
+        workflow = self._act(identity, id_, "stop")
         return self._item(identity, runner.stop(workflow.id, uow))
 
     @unit_of_work()
     def restart(self, identity, id_, data=None, uow=None):
         """Run the whole workflow again with the default params overlaid by ``params``."""
-        workflow = self._act(identity, id_, "restart", uow)
+        workflow = self._act(identity, id_, "restart")
         definition = self.definition_or_error(workflow["name"])
         body = self.load(WorkflowActionSchema, data)
         params = self.effective_params(definition, body["params"])
@@ -165,7 +166,7 @@ class WorkflowsService(WorkflowServiceBase):
     @unit_of_work()
     def resume(self, identity, id_, data=None, uow=None):
         """Run again what did not succeed, with ``params`` overlaid on the run's."""
-        workflow = self._act(identity, id_, "resume", uow)
+        workflow = self._act(identity, id_, "resume")
         definition = self.definition_or_error(workflow["name"])
         body = self.load(WorkflowActionSchema, data)
         self.effective_params(
