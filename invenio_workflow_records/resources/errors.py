@@ -11,7 +11,6 @@ from invenio_records_resources.services.errors import (
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..definitions import InvalidParamsError
 from ..engine.errors import WorkflowStateError
 
 
@@ -23,12 +22,6 @@ def _permission_denied(error):
     return HTTPJSONException(code=403, description="Permission denied.")
 
 
-def _params_error(error):
-    return HTTPJSONException(
-        code=400, description="Invalid workflow params.", errors=error.errors
-    )
-
-
 class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
     """Records-resources error handlers plus the ones of this module."""
 
@@ -36,7 +29,6 @@ class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
         **ErrorHandlersMixin.error_handlers,
         PermissionDeniedError: create_error_handler(_permission_denied),
         RecordPermissionDeniedError: create_error_handler(_permission_denied),
-        InvalidParamsError: create_error_handler(_params_error),
         WorkflowStateError: create_error_handler(
             lambda e: HTTPJSONException(code=409, description=e.description)
         ),
