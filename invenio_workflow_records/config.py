@@ -44,3 +44,39 @@ WORKFLOWS_SQLITE_LOCKING = True
 Needed when a worker and the web process share an SQLite file (the embedded
 setup and the tests); see :mod:`invenio_workflow_records.sqlite`.
 """
+
+WORKFLOWS_INDEX_DELAY = 0.2
+"""Seconds between a commit and the drain of the index queue it asks for.
+
+Every write flags its rows for indexing; a drain bulk-indexes the flagged
+rows. A process asks for at most one drain per window, so a burst of events
+becomes one bulk request; with OpenSearch's 1 s refresh, a transition is
+searchable about 1.2 s after its commit.
+"""
+
+WORKFLOWS_LEASE_SECONDS = 60
+"""Lease of a running attempt: a worker that stops renewing it is presumed lost.
+
+The worker renews it every third of this time (one UPDATE, no revision), so
+a killed worker's task is noticed within about 1.5 times this value.
+"""
+
+WORKFLOWS_DISPATCH_TIMEOUT = 600
+"""Seconds a sent message may wait for a worker before the recovery pass resends it.
+
+A healthy broker delivers in milliseconds, but a backlog can hold messages
+for minutes; a resend is harmless (fenced) but doubles the message.
+"""
+
+WORKFLOWS_RECOVERY_INTERVAL = 30
+"""Seconds between two recovery passes of a worker (0 or None: no timer)."""
+
+WORKFLOWS_WORKER_LOST_RETRIES = 1
+"""New attempts the recovery pass makes for a task whose worker was lost.
+
+Past this number the task fails with ``WorkerLost``. A task may set its own
+number with the Celery task option ``worker_lost_retries``.
+"""
+
+WORKFLOWS_DB_RETRY_SECONDS = 60
+"""How long a worker retries recording a transition while the database is unreachable."""

@@ -9,10 +9,10 @@ from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 from flask import current_app, has_app_context
 from invenio_db import db
-from invenio_records_resources.services.uow import UnitOfWork
 
 from . import runner
 from .dispatch import parse_celery_id
+from .transactions import LeaseHeartbeat, run_in_transaction
 
 
 class WorkflowTask(Task):
@@ -76,35 +76,30 @@ class WorkflowTask(Task):
         if fence is None:
             return self._run(args, kwargs)
         task_id, _ = fence
-        workflow_id = self.workflow_of(task_id)
-        if workflow_id is None:
-            return None
         celery_id = self.request.id
-        with UnitOfWork() as uow:
-            workflow = runner.task_started(
-                workflow_id,
-                task_id,
-                celery_id,
-                self.request.hostname or "eager",
-                self.request.retries or 0,
-                uow,
-            )
-            uow.commit()
-        self._end_transaction()
+        workflow = self._record(
+            runner.task_started,
+            task_id,
+            celery_id,
+            self.request.hostname or "eager",
+            self.request.retries or 0,
+        )
         if workflow is None:
-            # Superseded attempt, stopped task or stopped workflow.
+            # Superseded attempt, stopped task or workflow, or a duplicate.
             return None
         # On the request: per message and per thread, not on the shared task.
-        self.request.workflow_id = str(workflow_id)
+        self.request.workflow_id = str(workflow.id)
         self.request.task_record_id = str(task_id)
         self.request.workflow_params = dict(workflow.get("params", {}))
         self.request.last_progress = 0.0
+        heartbeat = (
+            None if self.request.is_eager else LeaseHeartbeat(task_id, celery_id)
+        )
         try:
             result = self._run(args, kwargs)
         except Retry as retry:
             self._record(
                 runner.task_retrying,
-                workflow_id,
                 task_id,
                 celery_id,
                 error_of(retry.exc or retry),
@@ -114,33 +109,36 @@ class WorkflowTask(Task):
         except (Ignore, Reject):
             raise
         except Exception as exc:
-            self._record(
-                runner.task_failed, workflow_id, task_id, celery_id, error_of(exc)
-            )
+            self._record(runner.task_failed, task_id, celery_id, error_of(exc))
             raise
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
         problem = _result_problem(result)
         if problem:
             error = {"type": "ResultError", "message": problem, "traceback": ""}
-            self._record(runner.task_failed, workflow_id, task_id, celery_id, error)
+            self._record(runner.task_failed, task_id, celery_id, error)
             return None
-        self._record(runner.task_succeeded, workflow_id, task_id, celery_id, result)
+        self._record(runner.task_succeeded, task_id, celery_id, result)
         return result
 
-    def workflow_of(self, task_id):
-        """Id of the workflow of the task record ``task_id``, or None."""
-        from ..records import TaskRecord
-
-        model = TaskRecord.model_cls.query.filter_by(id=task_id).one_or_none()
-        return model.workflow_id if model is not None else None
-
     def _record(self, event, *args):
-        with UnitOfWork() as uow:
-            event(*args, uow=uow)
-            uow.commit()
-        self._end_transaction()
+        """Run one engine event in a transaction of its own, and commit it.
+
+        In a worker, a database that is unreachable for a moment (restart,
+        failover, a dead pooled connection) does not lose the event: the
+        transaction is retried with backoff for up to
+        ``WORKFLOWS_DB_RETRY_SECONDS`` before the error is raised.
+        """
+        retry_for = (
+            0
+            if self.request.is_eager
+            else (current_app.config["WORKFLOWS_DB_RETRY_SECONDS"])
+        )
+        return run_in_transaction(event, args, retry_for, self._end_transaction)
 
     def _end_transaction(self):
-        """End the transaction that indexing after the commit may have opened.
+        """End the transaction that work after the commit may have opened.
 
         A task can run for hours: it must not hold a database transaction
         (and, on SQLite, the file's write lock) while it does. An eager task
@@ -164,13 +162,7 @@ class WorkflowTask(Task):
             for key in ("current", "total", "message")
             if key in (meta or {})
         }
-        self._record(
-            runner.task_progress,
-            self.workflow_id,
-            fence[0],
-            self.request.id,
-            progress,
-        )
+        self._record(runner.task_progress, fence[0], self.request.id, progress)
 
 
 def error_of(exc):

@@ -5,6 +5,7 @@ import inspect
 import uuid
 
 from celery import current_app as current_celery
+from flask import current_app
 from invenio_records_resources.services.uow import Operation
 
 from .timestamps import now
@@ -77,31 +78,76 @@ def call_arguments(task, parents, params):
     return args, {**run_params, **signature_kwargs, **overrides}
 
 
-def queue_task(uow, task, parents, params):
-    """Mark a task ``queued`` with a new attempt and send it after commit."""
+def queue_task(task, parents, params):
+    """Give a task a new attempt; the message to send: ``(name, args, kwargs, id, options)``."""
     task["attempt"] = task.get("attempt", 0) + 1
-    task["status"] = "queued"
     task["celery_id"] = celery_id_for(task)
     task["queued_at"] = now()
     args, kwargs = call_arguments(task, parents, params)
-    uow.register(
-        SendTaskOp(task["name"], args, kwargs, task["celery_id"], task.get("options"))
+    return task["name"], args, kwargs, task["celery_id"], task.get("options")
+
+
+def send_message(name, args, kwargs, celery_id, options=None):
+    """Publish one task message to the broker."""
+    current_celery.tasks[name].apply_async(
+        args=args, kwargs=kwargs, task_id=celery_id, **dict(options or {})
     )
 
 
 class SendTaskOp(Operation):
-    """Send one task message, after the transaction that queued it commits."""
+    """Send one task message after the transaction that queued it commits.
 
-    def __init__(self, name, args, kwargs, celery_id, options=None):
+    The queued row is the outbox: it was committed with ``sent_at`` set. When
+    the broker refuses the message, ``sent_at`` is set back to NULL (in a
+    transaction of its own) and the error is logged, never raised: the
+    commit stands, and the recovery pass sends the message later.
+    """
+
+    def __init__(self, task_id, name, args, kwargs, celery_id, options=None):
         """Message of task ``name`` with the fenced id ``celery_id``."""
-        self.name = name
-        self.args = args
-        self.kwargs = kwargs
-        self.celery_id = celery_id
-        self.options = dict(options or {})
+        self.task_id = task_id
+        self.message = (name, args, kwargs, celery_id, options)
 
     def on_post_commit(self, uow):
-        """Send the message."""
-        current_celery.tasks[self.name].apply_async(
-            args=self.args, kwargs=self.kwargs, task_id=self.celery_id, **self.options
-        )
+        """Send the message; on failure leave it to the recovery pass."""
+        try:
+            send_message(*self.message)
+        except Exception:
+            current_app.logger.exception(
+                "Could not send task message %s; the recovery pass will resend it",
+                self.message[3],
+            )
+            mark_unsent([self.task_id])
+
+
+def mark_unsent(task_ids):
+    """Record that these tasks' messages were not sent (best effort)."""
+    from invenio_db import db
+
+    from .store import TASKS, as_uuid
+
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                TASKS.update()
+                .where(TASKS.c.id.in_([as_uuid(i) for i in task_ids]))
+                .values(sent_at=None)
+            )
+    except Exception:
+        # The dispatch deadline covers this case too.
+        current_app.logger.exception("Could not mark task messages as unsent")
+
+
+class RevokeOp(Operation):
+    """Terminate a running attempt after the commit (never fails the commit)."""
+
+    def __init__(self, celery_id):
+        """Revoke the Celery task ``celery_id``."""
+        self.celery_id = celery_id
+
+    def on_post_commit(self, uow):
+        """Revoke with terminate; a failure is logged (the fence still holds)."""
+        try:
+            current_celery.control.revoke(self.celery_id, terminate=True)
+        except Exception:
+            current_app.logger.exception("Could not revoke %s", self.celery_id)

@@ -5,12 +5,14 @@ import json
 import uuid
 
 from ..definitions import InvalidDefinitionError
-from ..records import TaskRecord
+from ..records.api import TASK_SCHEMA
+from .store import TaskState
 
 
 def task_data(workflow, node, task_id_by_key):
     """The initial (``pending``) document of the task of one plan node."""
     data = {
+        "$schema": TASK_SCHEMA,
         "workflow_id": str(workflow.id),
         "workflow_name": workflow["name"],
         "owner": workflow["owner"],
@@ -35,14 +37,29 @@ def task_data(workflow, node, task_id_by_key):
     return data
 
 
-def build_task_records(workflow, plan):
-    """Create one ``pending`` task record per plan node, in plan order."""
-    task_id_by_key = {node.key: str(uuid.uuid4()) for node in plan}
+def build_tasks(workflow, plan):
+    """The ``pending`` task states of a new workflow, one per plan node, unsaved.
+
+    Each knows its children (the reverse edges) and its number of parents,
+    so that events never need to read the whole plan.
+    """
+    task_id_by_key = {node.key: uuid.uuid4() for node in plan}
+    children = {node.key: [] for node in plan}
+    for node in plan:
+        for parent in node.parents:
+            children[parent].append(str(task_id_by_key[node.key]))
+    text_ids = {key: str(value) for key, value in task_id_by_key.items()}
     return [
-        TaskRecord.create(
-            task_data(workflow, node, task_id_by_key),
-            id_=uuid.UUID(task_id_by_key[node.key]),
+        TaskState(
+            id=task_id_by_key[node.key],
+            json=task_data(workflow, node, text_ids),
+            workflow_id=workflow.id,
+            version_id=0,
             position=position,
+            pending_parents=len(node.parents),
+            children=children[node.key],
+            sent_at=None,
+            lease_expires_at=None,
         )
         for position, node in enumerate(plan)
     ]

@@ -1,19 +1,27 @@
 # SPDX-License-Identifier: MIT
 """The engine: what each action and each task event changes, and what it sends.
 
-Every function works inside a unit of work: it changes records, registers
-their saves, and registers the Celery messages (sent after the commit). The
-caller, a service or the task base class, owns the unit of work.
+Every function works inside a unit of work: it changes task and workflow
+states under the workflow's row lock, writes them (see :mod:`.store`) and
+registers the Celery messages and the index drain, which run after the
+commit. The caller, a service or the task base class, owns the unit of work.
+
+Task events touch only the task, its direct children and the workflow's
+counters. User actions (start, stop, restart, resume, task restart and stop)
+and failures load every task of the workflow: they act on the whole graph.
 """
 
-from invenio_records_resources.services.uow import TaskRevokeOp
+from datetime import timedelta
+
+from flask import current_app
 
 from ..definitions import UnknownWorkflowError
 from ..proxies import current_definitions
-from .dispatch import queue_task
+from . import store
+from .dispatch import RevokeOp, SendTaskOp, queue_task
 from .errors import WorkflowStateError
-from .status import FINISHED, RERUNNABLE, RUNNING, derive_status, task_counts
-from .store import load_tasks, lock_workflow, save_tasks, save_workflow
+from .index_queue import schedule_index_drain
+from .status import FINISHED, RERUNNABLE, RUNNING, derive_status
 from .timestamps import now
 
 RESET_KEYS = (
@@ -31,43 +39,101 @@ RESET_KEYS = (
 
 
 class Run:
-    """One workflow and its tasks, locked, with the changes of one action."""
+    """One workflow, locked, and the changes one action or event makes to it."""
 
-    def __init__(self, workflow_id, uow):
-        """Lock the workflow and load its tasks."""
+    def __init__(self, workflow, uow):
+        """Work on ``workflow`` (a locked :class:`.store.WorkflowState`)."""
         self.uow = uow
-        self.workflow = lock_workflow(workflow_id)
-        self.tasks = load_tasks(workflow_id)
-        self.by_id = {str(task.id): task for task in self.tasks}
-        self.changed = {}
-        self.lifecycle_event = False
+        self.workflow = workflow
+        self.counts = dict(workflow.counts)
+        self.loaded = {}
+        self.all_loaded = False
+        self.queued = []
+        self.created = False
+
+    @classmethod
+    def of_workflow(cls, workflow_id, uow):
+        """Lock the workflow ``workflow_id``."""
+        workflow = store.lock_workflow(workflow_id)
+        if workflow is None:
+            raise KeyError(workflow_id)
+        return cls(workflow, uow)
+
+    @classmethod
+    def of_task(cls, task_id, uow):
+        """Lock the workflow of task ``task_id``; None if there is no such task."""
+        workflow = store.lock_workflow_of_task(task_id)
+        return cls(workflow, uow) if workflow is not None else None
+
+    # Loading
+
+    def add(self, tasks):
+        """Remember loaded or new tasks; keep the copy already loaded."""
+        for task in tasks:
+            self.loaded.setdefault(task.key, task)
+        return [self.loaded[task.key] for task in tasks]
+
+    def add_new(self, tasks):
+        """Adopt the tasks of a workflow created in this transaction (unsaved)."""
+        self.add(tasks)
+        self.all_loaded = True
+        for task in tasks:
+            self.counts[task["status"]] = self.counts.get(task["status"], 0) + 1
+
+    def tasks(self):
+        """Every task of the workflow, in plan order (loaded once)."""
+        if not self.all_loaded:
+            self.add(store.load_workflow_tasks(self.workflow.id))
+            self.all_loaded = True
+        return sorted(self.loaded.values(), key=lambda task: task.position)
+
+    def get(self, ids):
+        """The tasks with these ids, loading those not loaded yet, in that order."""
+        ids = [str(i) for i in ids]
+        missing = [i for i in ids if i not in self.loaded]
+        if missing:
+            self.add(store.load_tasks(missing).values())
+        return [self.loaded[i] for i in ids]
+
+    def task(self, task_id):
+        """One task of this workflow, or None."""
+        key = str(task_id)
+        if key not in self.loaded:
+            self.add(store.load_tasks([key]).values())
+        task = self.loaded.get(key)
+        if task is None or task.workflow_id != self.workflow.id:
+            return None
+        return task
 
     # Graph helpers
 
     def parents(self, task):
         """The task's parents, in result order."""
-        return [self.by_id[parent_id] for parent_id in task["parents"]]
+        return self.get(task["parents"])
 
     def downstream(self, task):
         """Every task that depends on ``task``, transitively, in plan order."""
-        found = {str(task.id)}
-        for other in self.tasks:
+        tasks = self.tasks()
+        found = {task.key}
+        for other in tasks:
             if found & set(other["parents"]):
-                found.add(str(other.id))
-        found.discard(str(task.id))
-        return [t for t in self.tasks if str(t.id) in found]
+                found.add(other.key)
+        found.discard(task.key)
+        return [t for t in tasks if t.key in found]
 
     # Changes
 
-    def touch(self, task):
-        """Remember that ``task`` must be saved."""
-        self.changed[str(task.id)] = task
-
     def set_status(self, task, status, **fields):
-        """Change a task's status and fields."""
+        """Change a task's status and fields (a new revision of the task)."""
+        before = task["status"]
+        if before != status:
+            self.counts[before] = self.counts.get(before, 0) - 1
+            self.counts[status] = self.counts.get(status, 0) + 1
         task["status"] = status
         task.update(fields)
-        self.touch(task)
+        if status != "running":
+            task.lease_expires_at = None
+        task.revised = True
 
     def reset(self, task, overrides=None):
         """Make a task ``pending`` again, for the current run."""
@@ -75,12 +141,13 @@ class Run:
             task.pop(key, None)
         task["overrides"] = dict(overrides or {})
         task["run"] = self.workflow["run"]
+        task.sent_at = None
         self.set_status(task, "pending")
 
     def revoke(self, task):
         """Terminate the task's running attempt, after commit."""
         if task.get("celery_id"):
-            self.uow.register(TaskRevokeOp(task["celery_id"]))
+            self.uow.register(RevokeOp(task["celery_id"]))
 
     def halt(self, task, status, message):
         """Stop or skip a task that has not finished, terminating it if it runs.
@@ -98,15 +165,45 @@ class Run:
             if child["status"] == "pending":
                 self.set_status(child, "skipped", message=message)
 
+    def queue(self, task):
+        """Send ``task`` (pending, all parents succeeded) after the commit."""
+        parents = self.parents(task)
+        send = queue_task(task, parents, self.workflow.get("params", {}))
+        task.sent_at = store.utcnow()
+        self.set_status(task, "queued")
+        self.queued.append((task, send))
+
+    def parent_succeeded(self, task):
+        """Count down the children of a succeeded task; queue those now ready."""
+        for child in self.get(task.children):
+            if child["status"] != "pending":
+                continue
+            child.pending_parents = max(child.pending_parents - 1, 0)
+            child.touched = True
+            if child.pending_parents == 0:
+                self.queue(child)
+
+    def recount_parents(self):
+        """Recompute every pending task's count of unfinished parents (all loaded)."""
+        by_key = {task.key: task for task in self.tasks()}
+        for task in by_key.values():
+            if task["status"] != "pending":
+                continue
+            waiting = sum(
+                1 for p in task["parents"] if by_key[p]["status"] != "succeeded"
+            )
+            if waiting != task.pending_parents:
+                task.pending_parents = waiting
+                task.touched = True
+
     def dispatch_ready(self):
-        """Queue every pending task whose parents all succeeded."""
-        for task in self.tasks:
-            parents = self.parents(task)
-            if task["status"] == "pending" and all(
-                parent["status"] == "succeeded" for parent in parents
-            ):
-                queue_task(self.uow, task, parents, self.workflow.get("params", {}))
-                self.touch(task)
+        """Queue every pending task whose parents all succeeded (all loaded)."""
+        self.recount_parents()
+        for task in self.tasks():
+            if task["status"] == "pending" and task.pending_parents == 0:
+                self.queue(task)
+
+    # Status and saving
 
     def custom_status(self):
         """The status a ``workflow_class`` computes itself, if it overrides it."""
@@ -114,101 +211,143 @@ class Run:
             definition = current_definitions.get(self.workflow["name"])
         except UnknownWorkflowError:
             return None
-        return definition.create_workflow(record=self.workflow, tasks=self.tasks).status
+        workflow_class = definition.workflow_class
+        if workflow_class is None or "status" not in _overridden(workflow_class):
+            return None
+        return definition.create_workflow(
+            record=self.workflow, tasks=self.tasks()
+        ).status
+
+    def positive_counts(self):
+        """The counters without zero entries, sorted by status."""
+        return {k: v for k, v in sorted(self.counts.items()) if v > 0}
 
     def finish(self, event=False):
-        """Save what changed; the workflow gets a revision when its status moves.
+        """Write what changed; the workflow gets a revision when its status moves.
 
         ``event`` forces a workflow revision (start, stop, restart, resume).
         """
-        save_tasks(self.uow, list(self.changed.values()))
-        statuses = [task["status"] for task in self.tasks]
+        counts = self.positive_counts()
         status = self.custom_status() or derive_status(
-            statuses, started=self.workflow["run"] > 0
+            counts, started=self.workflow["run"] > 0
         )
-        moved = status != self.workflow["status"]
-        if not (moved or event):
-            return
-        self.workflow["status"] = status
-        self.workflow["task_counts"] = task_counts(statuses)
-        if status in ("succeeded", "failed", "stopped"):
-            self.workflow["finished_at"] = now()
-        else:
-            self.workflow.pop("finished_at", None)
-        save_workflow(self.uow, self.workflow)
+        revise = event or status != self.workflow["status"]
+        if revise:
+            self.workflow["status"] = status
+            self.workflow["task_counts"] = counts
+            if status in ("succeeded", "failed", "stopped"):
+                self.workflow["finished_at"] = now()
+            else:
+                self.workflow.pop("finished_at", None)
+        transaction_id = store.next_transaction_id()
+        new = [t for t in self.loaded.values() if t.new]
+        if new:
+            store.insert_tasks(self.workflow.id, new, transaction_id)
+        changed = [
+            t for t in self.loaded.values() if not t.new and (t.revised or t.touched)
+        ]
+        store.update_tasks(changed, transaction_id)
+        store.update_workflow(
+            self.workflow, counts, revise, transaction_id, created=self.created
+        )
+        for task, send in self.queued:
+            self.uow.register(SendTaskOp(task.id, *send))
+        schedule_index_drain(self.uow)
+        return self.workflow
+
+
+def _overridden(workflow_class):
+    """Names of the ``Workflow`` members that ``workflow_class`` overrides."""
+    from ..definitions.workflow import Workflow
+
+    return {
+        name
+        for klass in workflow_class.__mro__
+        if klass is not Workflow and issubclass(klass, Workflow)
+        for name in vars(klass)
+    }
 
 
 # Workflow actions
 
 
-def start(workflow_id, params, uow):
-    """Start a created workflow: dispatch its roots."""
-    run = Run(workflow_id, uow)
+def insert_plan(workflow_id, tasks, uow):
+    """Write the ``pending`` tasks of a new workflow (bulk)."""
+    run = Run.of_workflow(workflow_id, uow)
+    run.add_new(tasks)
+    return run.finish()
+
+
+def start(workflow_id, params, uow, new_tasks=None):
+    """Start a created workflow: dispatch its roots.
+
+    ``new_tasks`` are the tasks of a workflow created in this transaction,
+    not written yet: they are written once, already started.
+    """
+    run = Run.of_workflow(workflow_id, uow)
+    if new_tasks is not None:
+        run.add_new(new_tasks)
+        run.created = True
     if run.workflow["status"] != "created" or run.workflow["run"] != 0:
         raise WorkflowStateError(
             f"The workflow is {run.workflow['status']}: only a created "
             "workflow can be started (restart or resume it instead)."
         )
-    _begin_run(run, params, run.tasks)
-    return run.workflow
+    return _begin_run(run, params)
 
 
 def restart(workflow_id, params, uow):
     """Stop what runs and run every task again, as run ``run + 1``."""
-    run = Run(workflow_id, uow)
+    run = Run.of_workflow(workflow_id, uow)
     if run.workflow["run"] == 0:
         raise WorkflowStateError("The workflow was never started: start it.")
-    for task in run.tasks:
+    for task in run.tasks():
         if task["status"] in RUNNING:
             run.revoke(task)
-    _begin_run(run, params, run.tasks)
-    return run.workflow
+    return _begin_run(run, params)
 
 
 def resume(workflow_id, params, uow):
     """Run again the tasks that did not succeed; keep the others' results."""
-    run = Run(workflow_id, uow)
+    run = Run.of_workflow(workflow_id, uow)
     if run.workflow["status"] not in ("failed", "stopped"):
         raise WorkflowStateError(
             f"The workflow is {run.workflow['status']}: only a failed or "
             "stopped workflow can be resumed."
         )
-    params = {**run.workflow.get("params", {}), **(params or {})}
-    rerun = [task for task in run.tasks if task["status"] in RERUNNABLE]
-    run.workflow["params"] = params
+    run.workflow["params"] = {**run.workflow.get("params", {}), **(params or {})}
     run.workflow.pop("message", None)
-    for task in rerun:
-        run.reset(task)
+    for task in run.tasks():
+        if task["status"] in RERUNNABLE:
+            run.reset(task)
     run.dispatch_ready()
-    run.finish(event=True)
-    return run.workflow
+    return run.finish(event=True)
 
 
-def _begin_run(run, params, tasks):
+def _begin_run(run, params):
     run.workflow["run"] += 1
     run.workflow["params"] = params
     run.workflow["started_at"] = now()
     run.workflow.pop("message", None)
-    for task in tasks:
+    for task in run.tasks():
         run.reset(task)
     run.dispatch_ready()
-    run.finish(event=True)
+    return run.finish(event=True)
 
 
 def stop(workflow_id, uow, message="Stopped by a user."):
     """Stop everything that has not finished; dispatch nothing more."""
-    run = Run(workflow_id, uow)
+    run = Run.of_workflow(workflow_id, uow)
     if run.workflow["status"] != "running":
         raise WorkflowStateError(
             f"The workflow is {run.workflow['status']}: only a running "
             "workflow can be stopped."
         )
-    for task in run.tasks:
+    for task in run.tasks():
         if task["status"] not in FINISHED:
             run.halt(task, "stopped", message)
     run.workflow["message"] = message
-    run.finish(event=True)
-    return run.workflow
+    return run.finish(event=True)
 
 
 # Task actions
@@ -216,7 +355,10 @@ def stop(workflow_id, uow, message="Stopped by a user."):
 
 def find_task(run, task_id):
     """The task of this workflow with this id (KeyError if not one of its tasks)."""
-    return run.by_id[str(task_id)]
+    task = run.task(task_id)
+    if task is None:
+        raise KeyError(task_id)
+    return task
 
 
 def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow):
@@ -225,25 +367,25 @@ def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow):
     Returns the ids of the tasks that are (or, with ``dry_run``, would be)
     reset.
     """
-    run = Run(workflow_id, uow)
+    run = Run.of_workflow(workflow_id, uow)
     task = find_task(run, task_id)
     if run.workflow["run"] == 0:
         raise WorkflowStateError("The workflow was never started: start it.")
     affected = [task] + (run.downstream(task) if downstream else [])
     if dry_run:
-        return [str(t.id) for t in affected]
+        return [t.key for t in affected]
     for each in affected:
         if each["status"] in RUNNING:
             run.revoke(each)
         run.reset(each, overrides=overrides if each is task else None)
     run.dispatch_ready()
     run.finish(event=True)
-    return [str(t.id) for t in affected]
+    return [t.key for t in affected]
 
 
 def stop_task(workflow_id, task_id, uow, message="Stopped by a user."):
     """Stop one task and skip what depends on it."""
-    run = Run(workflow_id, uow)
+    run = Run.of_workflow(workflow_id, uow)
     task = find_task(run, task_id)
     if task["status"] in FINISHED:
         raise WorkflowStateError(
@@ -264,39 +406,61 @@ def is_current(task, celery_id, statuses):
     return task.get("celery_id") == celery_id and task["status"] in statuses
 
 
-def task_started(workflow_id, task_id, celery_id, worker, retries, uow):
-    """Record that the current attempt starts; False means: do not run it."""
-    run = Run(workflow_id, uow)
-    task = run.by_id.get(str(task_id))
-    # "running" too: a message redelivered after its worker died runs again.
+def lease_seconds():
+    """How long a running attempt's lease lasts without renewal."""
+    return current_app.config["WORKFLOWS_LEASE_SECONDS"]
+
+
+def _event_run(task_id, uow):
+    """The locked run and the task of an event, or ``(None, None)``."""
+    run = Run.of_task(task_id, uow)
+    if run is None:
+        return None, None
+    return run, run.task(task_id)
+
+
+def task_started(task_id, celery_id, worker, retries, uow):
+    """Record that the current attempt starts.
+
+    Returns the workflow (its params are the run's), or None when the
+    message must not run: not the current attempt, a stopped workflow, or
+    an attempt that a live worker already runs (a duplicate message). A
+    ``running`` attempt whose lease expired is taken over: its worker is
+    presumed lost and the broker redelivered the message.
+    """
+    run, task = _event_run(task_id, uow)
     if task is None or not is_current(
         task, celery_id, ("queued", "retrying", "running")
     ):
         return None
     if run.workflow["status"] == "stopped":
         return None
+    moment = store.utcnow()
+    if task["status"] == "running" and (
+        task.lease_expires_at is not None and task.lease_expires_at > moment
+    ):
+        return None
     run.set_status(task, "running", started_at=now(), worker=worker, retries=retries)
-    run.finish()
-    return run.workflow
+    task.lease_expires_at = moment + timedelta(seconds=lease_seconds())
+    task.sent_at = None
+    return run.finish()
 
 
-def task_succeeded(workflow_id, task_id, celery_id, result, uow):
+def task_succeeded(task_id, celery_id, result, uow):
     """Store the result and dispatch the children that became ready."""
-    run = Run(workflow_id, uow)
-    task = run.by_id.get(str(task_id))
+    run, task = _event_run(task_id, uow)
     if task is None or not is_current(task, celery_id, ("running",)):
         return False
     task.pop("error", None)
     run.set_status(task, "succeeded", result=result, finished_at=now())
-    run.dispatch_ready()
+    run.parent_succeeded(task)
     run.finish()
     return True
 
 
-def task_failed(workflow_id, task_id, celery_id, error, uow):
+def task_failed(task_id, celery_id, error, uow):
     """Record the error and skip everything downstream."""
-    run = Run(workflow_id, uow)
-    task = run.by_id.get(str(task_id))
+    run, task = _event_run(task_id, uow)
     if task is None or not is_current(task, celery_id, ("running", "retrying")):
         return False
     run.set_status(
@@ -308,25 +472,25 @@ def task_failed(workflow_id, task_id, celery_id, error, uow):
     return True
 
 
-def task_retrying(workflow_id, task_id, celery_id, error, retries, uow):
+def task_retrying(task_id, celery_id, error, retries, uow):
     """Record that the attempt failed and Celery will retry it."""
-    run = Run(workflow_id, uow)
-    task = run.by_id.get(str(task_id))
+    run, task = _event_run(task_id, uow)
     if task is None or not is_current(task, celery_id, ("running",)):
         return False
     run.set_status(
         task, "retrying", error=error, message=error["message"], retries=retries
     )
+    task.sent_at = store.utcnow()
     run.finish()
     return True
 
 
-def task_progress(workflow_id, task_id, celery_id, progress, uow):
+def task_progress(task_id, celery_id, progress, uow):
     """Store the progress of the running attempt."""
-    run = Run(workflow_id, uow)
-    task = run.by_id.get(str(task_id))
+    run, task = _event_run(task_id, uow)
     if task is None or not is_current(task, celery_id, ("running",)):
         return False
     run.set_status(task, "running", progress=progress)
+    task.lease_expires_at = store.utcnow() + timedelta(seconds=lease_seconds())
     run.finish()
     return True

@@ -9,10 +9,10 @@ does not stay ``running`` forever.
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery.signals import task_failure
-from invenio_records_resources.services.uow import UnitOfWork
 
 from . import runner
 from .dispatch import parse_celery_id
+from .transactions import run_in_transaction
 
 KILLED = (TimeLimitExceeded, WorkerLostError)
 
@@ -31,9 +31,7 @@ def record_killed_task(sender=None, task_id=None, exception=None, **kwargs):
     if flask_app is None:
         return
     with flask_app.app_context():
-        workflow_id = sender.workflow_of(fence[0])
-        if workflow_id is None:
-            return
-        with UnitOfWork() as uow:
-            runner.task_failed(workflow_id, fence[0], task_id, error_of(exception), uow)
-            uow.commit()
+        retry_for = flask_app.config["WORKFLOWS_DB_RETRY_SECONDS"]
+        run_in_transaction(
+            runner.task_failed, (fence[0], task_id, error_of(exception)), retry_for
+        )

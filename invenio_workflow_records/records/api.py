@@ -9,7 +9,15 @@ from invenio_records_resources.records.api import Record
 from invenio_records_resources.records.systemfields import IndexField
 
 from .models import WorkflowMetadata, WorkflowTaskMetadata
-from .systemfields import ColumnCopyField, ModelInitField, RecordIdField
+from .systemfields import (
+    ColumnCopyField,
+    IndexQueueField,
+    ModelInitField,
+    RecordIdField,
+)
+
+WORKFLOW_SCHEMA = "local://workflows/workflow-v1.0.0.json"
+TASK_SCHEMA = "local://workflows/task-v1.0.0.json"
 
 
 class WorkflowRecord(Record):
@@ -18,13 +26,14 @@ class WorkflowRecord(Record):
     model_cls = WorkflowMetadata
     pid_type = "wflow"
 
-    schema = ConstantField("$schema", "local://workflows/workflow-v1.0.0.json")
+    schema = ConstantField("$schema", WORKFLOW_SCHEMA)
     index = IndexField(
         "workflows-workflow-v1.0.0", search_alias="workflows-workflow-v1.0.0"
     )
     pid = RecordIdField()
     name_column = ColumnCopyField("name")
     idempotency_key_column = ColumnCopyField("idempotency_key")
+    index_queue = IndexQueueField(sequence=True)
 
     dumper = SearchDumper(model_fields={"id": ("id", UUID)})
 
@@ -39,11 +48,13 @@ class TaskRecord(Record):
     model_cls = WorkflowTaskMetadata
     pid_type = "wftask"
 
-    schema = ConstantField("$schema", "local://workflows/task-v1.0.0.json")
+    schema = ConstantField("$schema", TASK_SCHEMA)
     index = IndexField("workflows-task-v1.0.0", search_alias="workflows-task-v1.0.0")
     pid = RecordIdField()
     workflow_id_column = ColumnCopyField("workflow_id", cast=UUID)
     position = ModelInitField("position")
+    status_column = ColumnCopyField("status")
+    index_queue = IndexQueueField()
 
     dumper = SearchDumper(
         model_fields={"id": ("id", UUID), "position": ("position", int)}
@@ -55,7 +66,7 @@ class TaskRecord(Record):
         query = cls.model_cls.query.filter_by(workflow_id=UUID(str(workflow_id)))
         if for_update:
             query = query.with_for_update()
-        models = query.order_by(cls.model_cls.position).all()
+        models = query.order_by(cls.model_cls.position).populate_existing().all()
         return [cls(model.data, model=model) for model in models]
 
     def __repr__(self):

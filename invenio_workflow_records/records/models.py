@@ -41,7 +41,7 @@ class WorkflowMetadata(db.Model, RecordMetadataBase):
     """A workflow run: its JSON document plus the columns used for lookups."""
 
     __tablename__ = "workflows_workflow"
-    __versioned__ = {"exclude": list(ENGINE_COLUMNS_WORKFLOW)}
+    __versioned__ = {"exclude": list(ENGINE_COLUMNS_WORKFLOW), "strategy": "subquery"}
 
     name = db.Column(db.String(255), nullable=False, index=True)
     """Registered definition name (also in the JSON, kept here for lookups)."""
@@ -83,7 +83,7 @@ class WorkflowTaskMetadata(db.Model, RecordMetadataBase):
     """One node of a workflow's plan and the state of its latest attempt."""
 
     __tablename__ = "workflows_task"
-    __versioned__ = {"exclude": list(ENGINE_COLUMNS_TASK)}
+    __versioned__ = {"exclude": list(ENGINE_COLUMNS_TASK), "strategy": "subquery"}
 
     workflow_id = db.Column(
         UUIDType,

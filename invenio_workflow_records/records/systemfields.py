@@ -5,7 +5,6 @@ import uuid
 
 from invenio_pidstore.errors import PIDDoesNotExistError
 from invenio_records.systemfields import SystemField, SystemFieldContext
-from sqlalchemy.orm.exc import NoResultFound
 
 
 class RecordIdentifier:
@@ -34,10 +33,13 @@ class RecordIdFieldContext(SystemFieldContext):
             record_id = uuid.UUID(str(pid_value))
         except ValueError:
             raise PIDDoesNotExistError(pid_type, pid_value)
-        try:
-            return self.record_cls.get_record(record_id)
-        except NoResultFound:
+        model_cls = self.record_cls.model_cls
+        model = (
+            model_cls.query.filter_by(id=record_id).populate_existing().one_or_none()
+        )
+        if model is None or model.json is None:
             raise PIDDoesNotExistError(pid_type, pid_value)
+        return self.record_cls(model.data, model=model)
 
     def session_merge(self, record):
         """Nothing to merge: the identifier lives in the record's own row."""
@@ -116,3 +118,36 @@ class ModelInitField(SystemField):
         if record is None:
             return self
         return getattr(record.model, self.column, None)
+
+
+class IndexQueueField(SystemField):
+    """Put the record on the module's index queue whenever it is saved.
+
+    Saves through the records API (creation, tests, host modules) flag the
+    row ``index_dirty`` like the engine's own writes do; with ``sequence``
+    the row's ``index_seq`` (the version of its search document) moves too.
+    """
+
+    def __init__(self, sequence=False):
+        """Flag the row; bump ``index_seq`` too with ``sequence``."""
+        super().__init__()
+        self.sequence = sequence
+
+    def _flag(self, record, bump):
+        record.model.index_dirty = True
+        if self.sequence and bump:
+            record.model.index_seq = (record.model.index_seq or 1) + 1
+
+    def pre_create(self, record):
+        """A new row is to be indexed."""
+        self._flag(record, bump=False)
+
+    def pre_commit(self, record):
+        """A changed row is to be indexed again."""
+        self._flag(record, bump=True)
+
+    def __get__(self, record, owner=None):
+        """Whether the record waits to be indexed."""
+        if record is None:
+            return self
+        return getattr(record.model, "index_dirty", None)

@@ -77,7 +77,8 @@ class TasksService(WorkflowServiceBase):
         """Stop a task; what depends on it is skipped."""
         workflow, task = self.resolve(workflow_id, task_id)
         self.require_permission(identity, "stop_task", workflow=workflow)
-        task = runner.stop_task(workflow.id, task.id, uow)
+        runner.stop_task(workflow.id, task.id, uow)
+        task = TaskRecord.pid.resolve(task.id)
         return self.result_item(self, identity, task, links_tpl=self.links_item_tpl)
 
     def read_revisions(self, identity, workflow_id, task_id, page=1, size=25):

@@ -5,20 +5,27 @@ import uuid
 
 from invenio_access.permissions import system_identity
 from invenio_db import db
-from invenio_records_resources.services.uow import RecordIndexOp, unit_of_work
+from invenio_records_resources.services.uow import unit_of_work
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from ...definitions import InvalidParamsError, UnknownWorkflowError
 from ...engine import runner
-from ...engine.planning import build_task_records
-from ...engine.status import task_counts
+from ...engine.planning import build_tasks
 from ...proxies import current_definitions
-from ...records import TaskRecord, WorkflowRecord
+from ...records import WorkflowRecord
 from ...records.models import WorkflowMetadata
 from ..base import WorkflowServiceBase
-from ..uow import BulkRecordIndexOp
 from .schema import WorkflowActionSchema, WorkflowCreateSchema
+
+
+def with_live_counts(workflow):
+    """The workflow with ``task_counts`` from its live counters."""
+    if workflow.model is not None and workflow.model.task_counts is not None:
+        workflow["task_counts"] = {
+            k: v for k, v in sorted(workflow.model.task_counts.items()) if v
+        }
+    return workflow
 
 
 def owner_of(identity):
@@ -108,19 +115,20 @@ class WorkflowsService(WorkflowServiceBase):
                 raise
             return self._replayed(identity, existing)
 
-        tasks = build_task_records(workflow, plan)
-        uow.register(RecordIndexOp(workflow, self.indexer))
-        uow.register(BulkRecordIndexOp(tasks, self.tasks_service.indexer))
-        self.after_create(identity, workflow, data, uow=uow)
-        return self.result_item(
-            self, identity, workflow, links_tpl=self.links_item_tpl, expand=expand
-        )
-
-    def after_create(self, identity, workflow, data, uow=None):
-        """Start the new workflow in the same transaction when asked to."""
+        tasks = build_tasks(workflow, plan)
         if data.get("start"):
+            # Written once, already started, in the same transaction.
             self.require_permission(identity, "start", workflow=workflow)
-            runner.start(workflow.id, workflow["params"], uow)
+            runner.start(workflow.id, workflow["params"], uow, new_tasks=tasks)
+        else:
+            runner.insert_plan(workflow.id, tasks, uow)
+        return self.result_item(
+            self,
+            identity,
+            with_live_counts(self.record_cls.pid.resolve(workflow.id)),
+            links_tpl=self.links_item_tpl,
+            expand=expand,
+        )
 
     def _replayed(self, identity, workflow):
         self.require_permission(identity, "read", workflow=workflow)
@@ -134,8 +142,12 @@ class WorkflowsService(WorkflowServiceBase):
         self.require_permission(identity, action, workflow=workflow)
         return workflow
 
-    def _item(self, identity, workflow):
-        return self.result_item(self, identity, workflow, links_tpl=self.links_item_tpl)
+    def _fresh_item(self, identity, workflow_id):
+        """The workflow as the engine just wrote it, with its live counters."""
+        workflow = self.record_cls.pid.resolve(workflow_id)
+        return self.result_item(
+            self, identity, with_live_counts(workflow), links_tpl=self.links_item_tpl
+        )
 
     @unit_of_work()
     def start(self, identity, id_, data=None, uow=None):
@@ -146,13 +158,15 @@ class WorkflowsService(WorkflowServiceBase):
         params = self.effective_params(
             definition, {**workflow.get("params", {}), **body["params"]}
         )
-        return self._item(identity, runner.start(workflow.id, params, uow))
+        runner.start(workflow.id, params, uow)
+        return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
     def stop(self, identity, id_, uow=None):
         """Stop a running workflow."""
         workflow = self._act(identity, id_, "stop")
-        return self._item(identity, runner.stop(workflow.id, uow))
+        runner.stop(workflow.id, uow)
+        return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
     def restart(self, identity, id_, data=None, uow=None):
@@ -161,7 +175,8 @@ class WorkflowsService(WorkflowServiceBase):
         definition = self.definition_or_error(workflow["name"])
         body = self.load(WorkflowActionSchema, data)
         params = self.effective_params(definition, body["params"])
-        return self._item(identity, runner.restart(workflow.id, params, uow))
+        runner.restart(workflow.id, params, uow)
+        return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
     def resume(self, identity, id_, data=None, uow=None):
@@ -172,21 +187,24 @@ class WorkflowsService(WorkflowServiceBase):
         self.effective_params(
             definition, {**workflow.get("params", {}), **body["params"]}
         )
-        return self._item(identity, runner.resume(workflow.id, body["params"], uow))
+        runner.resume(workflow.id, body["params"], uow)
+        return self._fresh_item(identity, workflow.id)
 
     def read(self, identity, id_, expand=False, action="read", **kwargs):
         """One workflow, with its status and live task counts.
 
-        The stored ``task_counts`` change with the workflow's revisions (its
-        lifecycle events); a read counts the tasks as they are now.
+        The document's ``task_counts`` change with the workflow's revisions
+        (its lifecycle events); a read answers the live counters, which every
+        transition keeps, without loading the tasks.
         """
         workflow = self.record_cls.pid.resolve(id_)
         self.require_permission(identity, action, workflow=workflow)
-        workflow["task_counts"] = task_counts(
-            task["status"] for task in TaskRecord.get_workflow_tasks(workflow.id)
-        )
         return self.result_item(
-            self, identity, workflow, links_tpl=self.links_item_tpl, expand=expand
+            self,
+            identity,
+            with_live_counts(workflow),
+            links_tpl=self.links_item_tpl,
+            expand=expand,
         )
 
     def read_revisions(self, identity, id_, page=1, size=25):
