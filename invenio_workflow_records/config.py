@@ -80,3 +80,6 @@ number with the Celery task option ``worker_lost_retries``.
 
 WORKFLOWS_DB_RETRY_SECONDS = 60
 """How long a worker retries recording a transition while the database is unreachable."""
+
+WORKFLOWS_DB_PRE_PING = True
+"""Check each pooled database connection before use (SQLAlchemy's ``pool_pre_ping``)."""

@@ -78,11 +78,29 @@ def _register(app):
     indexers.register(ext.tasks_service.indexer, indexer_id="workflow-tasks")
 
 
+def _pre_ping(app):
+    """Check pooled connections before use (``WORKFLOWS_DB_PRE_PING``).
+
+    A connection that died with a database restart or failover is replaced
+    instead of failing the next request or task event. Set on the engines
+    Flask-SQLAlchemy already made, whatever the order the extensions load in.
+    """
+    if not app.config["WORKFLOWS_DB_PRE_PING"]:
+        return
+    from invenio_db import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.pool._pre_ping = True
+
+
 def finalize_app(app):
     """Finalize the UI application."""
     _register(app)
+    _pre_ping(app)
 
 
 def api_finalize_app(app):
     """Finalize the REST API application."""
     _register(app)
+    _pre_ping(app)

@@ -9,24 +9,13 @@ from importlib.metadata import entry_points
 import click
 import pytest
 from invenio_search import current_search, current_search_client
-from invenio_search.engine import search
 from invenio_search.utils import build_alias_name
 
 from invenio_workflow_records.cli import workflows
-from invenio_workflow_records.cli.reindexing import ensure_index
 from invenio_workflow_records.records import TaskRecord, WorkflowRecord
-from invenio_workflow_records.records.models import (
-    WorkflowMetadata,
-    WorkflowTaskMetadata,
-)
-from invenio_workflow_records.services.uow import index_action
+from invenio_workflow_records.records.models import WorkflowMetadata
 
 WORKFLOW_INDEX = WorkflowRecord.index._name
-TASK_INDEX = TaskRecord.index._name
-SUMMARY = re.compile(
-    r"^Indexed (\d+) workflows and (\d+) tasks in [\d.]+ s \(\d+ records/s\)$",
-    re.M,
-)
 
 
 @pytest.fixture(scope="module")
@@ -362,105 +351,6 @@ def _delete_indices(*names):
         assert not current_search_client.indices.exists(index=build_alias_name(name))
 
 
-def _count(index):
-    return current_search_client.count(index=build_alias_name(index))["count"]
-
-
 def test_list_without_index_is_one_line(cli, three_workflows):
     _delete_indices(WORKFLOW_INDEX)
     assert_error(cli("list"), "reindex")
-
-
-def test_reindex_rebuilds_deleted_indices(cli, three_workflows, monkeypatch):
-    import invenio_workflow_records.cli.reindexing as module
-
-    batches = []
-    real_bulk_index = module.bulk_index
-
-    def counting_bulk_index(indexer, records):
-        batches.append((indexer.record_cls, len(records)))
-        return real_bulk_index(indexer, records)
-
-    monkeypatch.setattr(module, "bulk_index", counting_bulk_index)
-    _delete_indices(WORKFLOW_INDEX, TASK_INDEX)
-
-    result = cli("reindex", "--batch-size", "2")
-    out = ok(result)
-    n_workflows = WorkflowMetadata.query.count()
-    n_tasks = WorkflowTaskMetadata.query.count()
-    assert (n_workflows, n_tasks) == (3, 9)
-    assert SUMMARY.search(out).groups() == (str(n_workflows), str(n_tasks))
-    assert "Created the missing workflows index." in result.stderr
-    assert "Created the missing tasks index." in result.stderr
-
-    # One bulk request per batch of at most 2 records.
-    assert [size for cls, size in batches if cls is WorkflowRecord] == [2, 1]
-    assert [size for cls, size in batches if cls is TaskRecord] == [2, 2, 2, 2, 1]
-
-    assert _count(WORKFLOW_INDEX) == n_workflows
-    assert _count(TASK_INDEX) == n_tasks
-    refresh()  # the group alias is back as well
-    data = as_json(cli("list", "--json", "--sort", "oldest"))
-    assert [hit["id"] for hit in data["hits"]["hits"]] == list(three_workflows.values())
-    assert data["hits"]["hits"][0]["task_counts"] == {"succeeded": 2}
-    task_ids = {str(m.id) for m in WorkflowTaskMetadata.query}
-    hits = current_search_client.search(
-        index=build_alias_name(TASK_INDEX), body={"size": 100, "version": True}
-    )["hits"]["hits"]
-    assert {hit["_id"] for hit in hits} == task_ids
-    for hit in hits:
-        row = WorkflowTaskMetadata.query.get(hit["_id"])
-        assert hit["_version"] == row.version_id - 1
-        assert hit["_source"]["status"] == row.json["status"]
-
-
-def test_reindex_only_what_is_asked(cli, three_workflows):
-    _delete_indices(WORKFLOW_INDEX, TASK_INDEX)
-    out = ok(cli("reindex", "--no-tasks"))
-    assert SUMMARY.search(out).groups() == ("3", "0")
-    assert _count(WORKFLOW_INDEX) == 3
-    alias = build_alias_name(TASK_INDEX)
-    assert not current_search_client.indices.exists(index=alias)
-
-    out = ok(cli("reindex", "--no-workflows"))
-    assert SUMMARY.search(out).groups() == ("0", "9")
-    assert _count(TASK_INDEX) == 9
-
-    result = cli("reindex", "--no-workflows", "--no-tasks")
-    assert result.exit_code != 0
-    assert "Traceback" not in result.output
-
-
-def test_reindex_keeps_newer_documents(cli, three_workflows, workflows_service):
-    indexer = workflows_service.indexer
-    newer = WorkflowRecord.get_record(three_workflows["sums"])
-    older = WorkflowRecord.get_record(three_workflows["failing"])
-    assert older.revision_id > 0
-
-    # The index already has a newer revision of one workflow (as when a
-    # worker saved and indexed it while the reindex ran), and an older one
-    # of another.
-    _delete_indices(WORKFLOW_INDEX)
-    assert ensure_index(WorkflowRecord) is True
-    assert ensure_index(WorkflowRecord) is False
-    ahead = index_action(indexer, newer)
-    ahead["_version"] = newer.revision_id + 5
-    ahead["_source"]["message"] = "from a newer revision"
-    behind = index_action(indexer, older)
-    behind["_version"] = 0
-    behind["_source"]["message"] = "from an old revision"
-    search.helpers.bulk(current_search_client, [ahead, behind])
-
-    result = cli("reindex", "--no-tasks")
-    out = ok(result)
-    assert SUMMARY.search(out).groups() == ("2", "0")
-    assert "1 documents were not written" in result.stderr
-
-    alias = build_alias_name(WORKFLOW_INDEX)
-    kept = current_search_client.get(index=alias, id=three_workflows["sums"])
-    assert kept["_version"] == newer.revision_id + 5
-    assert kept["_source"]["message"] == "from a newer revision"
-    fixed = current_search_client.get(index=alias, id=three_workflows["failing"])
-    assert fixed["_version"] == older.revision_id
-    assert fixed["_source"]["message"] == older.get("message")
-    assert fixed["_source"]["message"] != "from an old revision"

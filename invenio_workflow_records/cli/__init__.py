@@ -2,7 +2,7 @@
 """Command line: ``invenio workflows ...``.
 
 ``definitions``, ``list``, ``show``, ``start``, ``stop``, ``restart``,
-``resume`` and ``reindex``. Actions run as the system identity. Errors are
+``resume``, ``reindex`` and ``recover``. Actions run as the system identity. Errors are
 reported as one ``Error: ...`` line with a non-zero exit code.
 """
 
@@ -17,6 +17,7 @@ from .commands import (
     start,
     stop,
 )
+from .recovery import recover
 from .reindexing import reindex
 
 
@@ -34,6 +35,7 @@ for _command in (
     restart,
     resume,
     reindex,
+    recover,
 ):
     workflows.add_command(_command)
 

@@ -1,165 +1,190 @@
 # SPDX-License-Identifier: MIT
-"""``invenio workflows reindex``: rebuild the search indices from the database.
+"""``invenio workflows reindex`` and ``check``: the indices against the database.
 
-Rows are streamed from the database in batches (``yield_per``) and each
-batch is sent to the search cluster as one bulk request. Every document
-carries its revision as an external version, so a document already indexed
-at a newer revision is left alone: the command may run while workers change
-records, and the newest revision always wins.
+``reindex`` makes sure the indices exist with the module's mappings, then
+streams every row of the tables into them in bulk requests (see
+:func:`invenio_workflow_records.indexing.reindex`). Every document carries
+its external version, so a document already indexed at a newer version is
+left alone: the command may run while workers change records.
+
+``check`` compares the indices with the tables and exits with status 1
+when they differ.
 """
 
 import time
 
 import click
 from flask.cli import with_appcontext
-from invenio_db import db
-from invenio_search import current_search
-from invenio_search.utils import build_alias_name
-from sqlalchemy import func, select
 
-from ..proxies import current_tasks_service, current_workflows_service
-from ..services.uow import bulk_index
+from .. import indexing
 from .errors import CLIError, cli_errors
 
-DEFAULT_BATCH_SIZE = 500
-"""Records per bulk request (the bulk helper's own chunk size)."""
+DEFAULT_BATCH_SIZE = indexing.REINDEX_CHUNK_SIZE
+"""Rows read per database batch, and documents per bulk request."""
+
+LISTED_DIFFERENCES = 20
+"""Differences listed per index by ``check`` (all are counted)."""
 
 
-def ensure_index(record_cls):
-    """Create the index of ``record_cls`` (with its aliases) if it is missing.
-
-    Returns True when the index had to be created.
-    """
-    index = record_cls.index._name
-    client = current_search.client
-    if client.indices.exists(index=build_alias_name(index)):
-        return False
-    list(current_search.create(ignore_existing=True, index_list=[index]))
-    if not client.indices.exists(index=build_alias_name(index)):
-        raise CLIError(
-            f"Cannot create the index {index!r}: is it excluded by SEARCH_MAPPINGS?"
-        )
-    return True
+def _kinds(with_workflows, with_tasks):
+    kinds = [
+        kind
+        for kind, wanted in (("workflows", with_workflows), ("tasks", with_tasks))
+        if wanted
+    ]
+    if not kinds:
+        raise click.UsageError("Nothing to do: both --no-workflows and --no-tasks.")
+    return kinds
 
 
-def refresh_index(record_cls):
-    """Make what was indexed searchable now."""
-    alias = build_alias_name(record_cls.index._name)
-    current_search.client.indices.refresh(index=alias)
+def _ensure_indices(kinds, recreate):
+    try:
+        done = indexing.ensure_indices(kinds, recreate=recreate)
+    except indexing.IndexingError as error:
+        raise CLIError(str(error))
+    for kind, (action, reason) in done.items():
+        if action == "created":
+            click.echo(f"Created the missing {kind} index.", err=True)
+        elif action == "updated":
+            click.echo(f"Updated the mapping of the {kind} index ({reason}).", err=True)
+        elif action == "recreated":
+            click.echo(f"Recreated the {kind} index ({reason}).", err=True)
 
 
-def count_rows(record_cls):
-    """Number of rows of the record class's table."""
-    model_cls = record_cls.model_cls
-    return db.session.execute(select(func.count()).select_from(model_cls)).scalar()
+def _kind_options(verb):
+    def decorate(command):
+        command = click.option(
+            "--tasks/--no-tasks",
+            "with_tasks",
+            default=True,
+            show_default=True,
+            help=f"{verb} the tasks.",
+        )(command)
+        return click.option(
+            "--workflows/--no-workflows",
+            "with_workflows",
+            default=True,
+            show_default=True,
+            help=f"{verb} the workflows.",
+        )(command)
 
-
-def iter_batches(record_cls, batch_size):
-    """Records built from the table's rows, ``batch_size`` at a time.
-
-    Yields ``(rows_read, records)``; deleted records (no JSON) are counted
-    as read but not returned.
-    """
-    model_cls = record_cls.model_cls
-    statement = select(model_cls).execution_options(
-        yield_per=batch_size, populate_existing=True
-    )
-    for models in db.session.execute(statement).scalars().partitions():
-        records = [
-            record_cls(model.json, model=model)
-            for model in models
-            if model.json is not None
-        ]
-        yield len(models), records
-
-
-def reindex_records(record_cls, indexer, batch_size, on_batch=None):
-    """Index every row of ``record_cls`` with one bulk request per batch.
-
-    ``on_batch(rows_read)`` is called after each batch. Returns
-    ``(sent, written)``: documents sent, and documents the cluster wrote
-    (fewer when a newer revision was already in the index).
-    """
-    sent = written = 0
-    for rows_read, records in iter_batches(record_cls, batch_size):
-        if records:
-            written += bulk_index(indexer, records)
-            sent += len(records)
-        if on_batch is not None:
-            on_batch(rows_read)
-    return sent, written
+    return decorate
 
 
 @click.command("reindex")
+@_kind_options("Reindex")
 @click.option(
-    "--workflows/--no-workflows",
-    "with_workflows",
-    default=True,
-    show_default=True,
-    help="Reindex the workflows.",
-)
-@click.option(
-    "--tasks/--no-tasks",
-    "with_tasks",
-    default=True,
-    show_default=True,
-    help="Reindex the tasks.",
+    "--recreate",
+    is_flag=True,
+    help="Delete and create the indices first (their documents are lost "
+    "until indexed again).",
 )
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
-    help="Records read per database batch and sent per bulk request.",
+    help="Rows read per database batch and documents sent per bulk request.",
 )
 @with_appcontext
-def reindex(with_workflows, with_tasks, batch_size):
+def reindex(with_workflows, with_tasks, recreate, batch_size):
     """Rebuild the workflow and task indices from the database.
 
-    Missing indices are created first. A document already indexed at a
-    newer revision than its database row is not overwritten.
+    Missing indices, and indices whose mapping is not the module's, are
+    created first. A document already indexed at a newer version than its
+    database row is not overwritten.
     """
-    services = []
-    if with_workflows:
-        services.append(("workflows", current_workflows_service))
-    if with_tasks:
-        services.append(("tasks", current_tasks_service))
-    if not services:
-        raise click.UsageError("Nothing to do: both --no-workflows and --no-tasks.")
-
+    kinds = _kinds(with_workflows, with_tasks)
     begin = time.monotonic()
-    totals = {"workflows": 0, "tasks": 0}
-    not_written = 0
+    results = {}
     with cli_errors():
-        for label, service in services:
-            record_cls = service.record_cls
-            if ensure_index(record_cls):
-                click.echo(f"Created the missing {label} index.", err=True)
-            total = count_rows(record_cls)
+        _ensure_indices(kinds, recreate)
+        for kind in kinds:
             with click.progressbar(
-                length=total,
-                label=f"Indexing {label}",
+                length=indexing.count_rows(kind),
+                label=f"Indexing {kind}",
                 show_pos=True,
                 show_percent=True,
                 file=click.get_text_stream("stderr"),
             ) as bar:
-                sent, written = reindex_records(
-                    record_cls, service.indexer, batch_size, on_batch=bar.update
+                results.update(
+                    indexing.reindex(
+                        [kind],
+                        chunk_size=batch_size,
+                        on_progress=lambda kind, rows: bar.update(rows),
+                    )
                 )
-            refresh_index(record_cls)
-            totals[label] = written
-            not_written += sent - written
 
     seconds = time.monotonic() - begin
-    count = totals["workflows"] + totals["tasks"]
+    written = dict.fromkeys(indexing.KINDS, 0)
+    written.update((kind, result.written) for kind, result in results.items())
+    count = sum(written.values())
     rate = count / seconds if seconds > 0 else 0.0
-    if not_written:
+    stale = sum(result.stale for result in results.values())
+    failures = [item for result in results.values() for item in result.failures]
+    if stale:
         click.echo(
-            f"{not_written} documents were not written: the index already had "
-            "a newer revision, or the cluster refused them (see the log).",
+            f"{stale} documents were not written: the index already had a "
+            "newer version.",
             err=True,
         )
     click.echo(
-        f"Indexed {totals['workflows']} workflows and {totals['tasks']} tasks "
+        f"Indexed {written['workflows']} workflows and {written['tasks']} tasks "
         f"in {seconds:.2f} s ({rate:.0f} records/s)"
     )
+    if failures:
+        ((_, info),) = failures[0].items()
+        raise CLIError(
+            f"{len(failures)} documents failed to index, e.g. {info.get('_id')}: "
+            f"{info.get('status')} {info.get('error')}"
+        )
+
+
+def _describe(kind, result):
+    """Lines of ``check``'s report for one index."""
+    if not result.index_exists:
+        yield f"{kind}: the index is missing ({result.rows} records)"
+        return
+    summary = (
+        f"{kind}: {result.rows} records, {result.documents} documents: "
+        f"{len(result.missing)} missing, {len(result.stale)} stale, "
+        f"{len(result.extra)} extra"
+    )
+    if result.queued:
+        summary += f" ({result.queued} queued for indexing, not compared)"
+    yield summary
+    differences = (
+        [f"  missing {id_}" for id_ in result.missing]
+        + [
+            f"  stale   {id_} (indexed version {indexed}, expected {expected})"
+            for id_, expected, indexed in result.stale
+        ]
+        + [f"  extra   {id_}" for id_ in result.extra]
+    )
+    yield from differences[:LISTED_DIFFERENCES]
+    if len(differences) > LISTED_DIFFERENCES:
+        yield f"  ... and {len(differences) - LISTED_DIFFERENCES} more"
+
+
+@click.command("check")
+@_kind_options("Check")
+@with_appcontext
+def check(with_workflows, with_tasks):
+    """Compare the workflow and task indices with the database.
+
+    Reports the records without a document, the documents at another
+    version than their record's, and the documents without a record; exits
+    with status 1 when there are some. Rows waiting in the index queue are
+    counted, not compared.
+    """
+    kinds = _kinds(with_workflows, with_tasks)
+    with cli_errors():
+        results = indexing.check(kinds)
+    for kind in kinds:
+        for line in _describe(kind, results[kind]):
+            click.echo(line)
+    if not all(result.ok for result in results.values()):
+        raise CLIError(
+            "The search indices differ from the database: run "
+            "`invenio workflows reindex`."
+        )

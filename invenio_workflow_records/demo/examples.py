@@ -40,9 +40,9 @@ class Examples:
             item = current_workflows_service.create(
                 system_identity, {"name": name, "params": params, "start": True}
             )
+            workflow_id = str(item.id)
         finally:
             db.session.remove()  # hold no SQLite lock while the worker runs
-        workflow_id = str(item.id)
         self.ids[name] = workflow_id
         self.monitor.track(workflow_id, name)
         return workflow_id

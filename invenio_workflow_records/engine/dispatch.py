@@ -83,6 +83,11 @@ def queue_task(task, parents, params):
     task["attempt"] = task.get("attempt", 0) + 1
     task["celery_id"] = celery_id_for(task)
     task["queued_at"] = now()
+    return call_message(task, parents, params)
+
+
+def call_message(task, parents, params):
+    """The message of the task's current attempt: ``(name, args, kwargs, id, options)``."""
     args, kwargs = call_arguments(task, parents, params)
     return task["name"], args, kwargs, task["celery_id"], task.get("options")
 

@@ -18,7 +18,7 @@ from flask import current_app
 from ..definitions import UnknownWorkflowError
 from ..proxies import current_definitions
 from . import store
-from .dispatch import RevokeOp, SendTaskOp, queue_task
+from .dispatch import RevokeOp, SendTaskOp, call_message, queue_task
 from .errors import WorkflowStateError
 from .index_queue import schedule_index_drain
 from .status import FINISHED, RERUNNABLE, RUNNING, derive_status
@@ -31,6 +31,7 @@ RESET_KEYS = (
     "error",
     "progress",
     "retries",
+    "lost",
     "worker",
     "queued_at",
     "started_at",
@@ -494,3 +495,63 @@ def task_progress(task_id, celery_id, progress, uow):
     task.lease_expires_at = store.utcnow() + timedelta(seconds=lease_seconds())
     run.finish()
     return True
+
+
+# Recovery, from the recovery pass
+
+
+def resend_task(task_id, dispatch_timeout, uow):
+    """Send again the message of a queued attempt that was not sent or not started.
+
+    The same attempt, the same Celery id: if an earlier copy does arrive,
+    the fence lets only one of them run. Returns True when a message is sent.
+    """
+    run, task = _event_run(task_id, uow)
+    if task is None or task["status"] not in ("queued", "retrying"):
+        return False
+    if not _undelivered(task, dispatch_timeout):
+        return False
+    send = call_message(task, run.parents(task), run.workflow.get("params", {}))
+    task.sent_at = store.utcnow()
+    task.touched = True
+    run.queued.append((task, send))
+    run.finish()
+    return True
+
+
+def _undelivered(task, dispatch_timeout, moment=None):
+    """Whether a queued attempt's message was never sent, or is overdue."""
+    moment = moment or store.utcnow()
+    if task.sent_at is None:
+        return True
+    return task.sent_at < moment - timedelta(seconds=dispatch_timeout)
+
+
+def worker_lost(task_id, retries, uow):
+    """Handle a running attempt whose lease expired: a new attempt, or ``failed``.
+
+    Returns ``"retried"``, ``"failed"`` or None (nothing to do any more).
+    """
+    run, task = _event_run(task_id, uow)
+    if task is None or task["status"] != "running":
+        return None
+    if task.lease_expires_at is None or task.lease_expires_at > store.utcnow():
+        return None
+    lost = task.get("lost", 0) + 1
+    message = (
+        f"Worker lost: attempt {task['attempt']} on {task.get('worker', '?')} "
+        "stopped renewing its lease."
+    )
+    task["lost"] = lost
+    if lost <= retries:
+        run.revoke(task)
+        run.queue(task)
+        task["message"] = f"{message} Sent again as attempt {task['attempt']}."
+        run.finish()
+        return "retried"
+    error = {"type": "WorkerLost", "message": message, "traceback": ""}
+    run.set_status(task, "failed", error=error, message=message, finished_at=now())
+    run.skip_downstream(task, "An upstream task failed.")
+    run.workflow["message"] = f"Task {task['key']} ({task['name']}) failed."
+    run.finish()
+    return "failed"

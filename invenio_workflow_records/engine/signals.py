@@ -8,7 +8,7 @@ does not stay ``running`` forever.
 """
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
-from celery.signals import task_failure
+from celery.signals import task_failure, worker_ready, worker_shutdown
 
 from . import runner
 from .dispatch import parse_celery_id
@@ -35,3 +35,28 @@ def record_killed_task(sender=None, task_id=None, exception=None, **kwargs):
         run_in_transaction(
             runner.task_failed, (fence[0], task_id, error_of(exception)), retry_for
         )
+
+
+_timers = []
+
+
+@worker_ready.connect
+def start_recovery_timer(sender=None, **kwargs):
+    """Run the recovery pass periodically in the worker's main process."""
+    celery_app = getattr(sender, "app", None)
+    flask_app = getattr(celery_app, "flask_app", None)
+    if flask_app is None:
+        return
+    interval = flask_app.config.get("WORKFLOWS_RECOVERY_INTERVAL")
+    if not interval:
+        return
+    from .recovery import RecoveryTimer
+
+    _timers.append(RecoveryTimer(flask_app, interval).start())
+
+
+@worker_shutdown.connect
+def stop_recovery_timer(**kwargs):
+    """Stop the recovery timer of this worker."""
+    while _timers:
+        _timers.pop().stop()

@@ -69,6 +69,16 @@ class TaskRecord(Record):
         models = query.order_by(cls.model_cls.position).populate_existing().all()
         return [cls(model.data, model=model) for model in models]
 
+    @classmethod
+    def get_workflow_tasks_page(cls, workflow_id, page=1, size=None):
+        """One page of a workflow's tasks in plan order, and their total count."""
+        query = cls.model_cls.query.filter_by(workflow_id=UUID(str(workflow_id)))
+        total = query.count()
+        query = query.order_by(cls.model_cls.position).populate_existing()
+        if size is not None:
+            query = query.offset((page - 1) * size).limit(size)
+        return [cls(model.data, model=model) for model in query.all()], total
+
     def __repr__(self):
         """Short representation for logs."""
         return f"<TaskRecord {self.id} {self.get('key')} {self.get('status')}>"

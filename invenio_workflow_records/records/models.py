@@ -41,7 +41,7 @@ class WorkflowMetadata(db.Model, RecordMetadataBase):
     """A workflow run: its JSON document plus the columns used for lookups."""
 
     __tablename__ = "workflows_workflow"
-    __versioned__ = {"exclude": list(ENGINE_COLUMNS_WORKFLOW), "strategy": "subquery"}
+    __versioned__ = {"exclude": list(ENGINE_COLUMNS_WORKFLOW)}
 
     name = db.Column(db.String(255), nullable=False, index=True)
     """Registered definition name (also in the JSON, kept here for lookups)."""
@@ -83,7 +83,7 @@ class WorkflowTaskMetadata(db.Model, RecordMetadataBase):
     """One node of a workflow's plan and the state of its latest attempt."""
 
     __tablename__ = "workflows_task"
-    __versioned__ = {"exclude": list(ENGINE_COLUMNS_TASK), "strategy": "subquery"}
+    __versioned__ = {"exclude": list(ENGINE_COLUMNS_TASK)}
 
     workflow_id = db.Column(
         UUIDType,
@@ -107,10 +107,10 @@ class WorkflowTaskMetadata(db.Model, RecordMetadataBase):
     children = db.Column(JSON, nullable=True)
     """Ids of the tasks that take this task as a parent (reverse edges)."""
 
-    sent_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    sent_at = db.Column(db.UTCDateTime, nullable=True)
     """When the queued attempt's message was sent; NULL: not sent (the outbox)."""
 
-    lease_expires_at = db.Column(db.DateTime(timezone=True), nullable=True)
+    lease_expires_at = db.Column(db.UTCDateTime, nullable=True)
     """Until when the worker running the attempt is presumed alive."""
 
     index_dirty = db.Column(

@@ -3,6 +3,7 @@
 
 import marshmallow as ma
 from flask_resources import (
+    MultiDictSchema,
     Resource,
     from_conf,
     request_body_parser,
@@ -19,14 +20,25 @@ request_data = request_body_parser(
 request_view_args = request_parser(from_conf("request_view_args"), location="view_args")
 request_search_args = request_parser(from_conf("request_search_args"), location="args")
 request_page_args = request_parser(from_conf("request_page_args"), location="args")
+request_task_list_args = request_parser(
+    from_conf("request_task_list_args"), location="args"
+)
 
 
-class PageArgsSchema(ma.Schema):
+class PageArgsSchema(MultiDictSchema):
     """``page`` and ``size`` of a list that is not a search (revisions)."""
 
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
     size = ma.fields.Integer(
         load_default=25, validate=ma.validate.Range(min=1, max=1000)
+    )
+
+
+class TaskListArgsSchema(PageArgsSchema):
+    """``page`` and ``size`` of a workflow's task list (100 tasks a page)."""
+
+    size = ma.fields.Integer(
+        load_default=100, validate=ma.validate.Range(min=1, max=1000)
     )
 
 

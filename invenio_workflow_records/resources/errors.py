@@ -8,6 +8,7 @@ from invenio_records_resources.services.errors import (
     PermissionDeniedError,
     RecordPermissionDeniedError,
 )
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -20,6 +21,42 @@ def _permission_denied(error):
     if identity is None or identity.id is None:
         return HTTPJSONException(code=401, description="Authentication required.")
     return HTTPJSONException(code=403, description="Permission denied.")
+
+
+class DatabaseUnavailable(HTTPJSONException):
+    """503: the database cannot be reached; the client may retry later."""
+
+    def __init__(self, retry_after):
+        """A 503 answer asking to retry after ``retry_after`` seconds."""
+        super().__init__(
+            code=503,
+            description="The database is unreachable; try again shortly.",
+        )
+        self.retry_after = retry_after
+
+    def get_headers(self, environ=None, scope=None):
+        """JSON headers plus ``Retry-After``."""
+        return super().get_headers(environ, scope) + [
+            ("Retry-After", str(self.retry_after))
+        ]
+
+
+def _database_error(error):
+    """503 when the database is unreachable; other database errors stay 500."""
+    from flask import current_app
+
+    from ..engine.transactions import is_retryable
+
+    try:
+        from invenio_db import db
+
+        db.session.rollback()
+    except Exception:
+        pass
+    if isinstance(error, DBAPIError) and not is_retryable(error):
+        raise error
+    current_app.logger.warning("Database unreachable: %s", error)
+    return DatabaseUnavailable(retry_after=5)
 
 
 class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
@@ -38,6 +75,8 @@ class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
                 description="The workflow changed meanwhile; try again.",
             )
         ),
+        OperationalError: create_error_handler(_database_error),
+        DisconnectionError: create_error_handler(_database_error),
         RequestEntityTooLarge: create_error_handler(
             lambda e: HTTPJSONException(
                 code=413, description="The request body is too large."

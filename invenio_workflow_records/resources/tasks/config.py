@@ -10,7 +10,7 @@ from flask_resources import (
     ResponseHandler,
 )
 
-from ..base import BoundedSearchArgsSchema, PageArgsSchema
+from ..base import BoundedSearchArgsSchema, PageArgsSchema, TaskListArgsSchema
 
 
 class TaskSearchArgsSchema(BoundedSearchArgsSchema):
@@ -39,6 +39,7 @@ class TasksResourceConfig(ResourceConfig):
     }
     request_search_args = TaskSearchArgsSchema
     request_page_args = PageArgsSchema
+    request_task_list_args = TaskListArgsSchema
     request_body_parsers = {"application/json": RequestBodyParser(JSONDeserializer())}
     default_content_type = "application/json"
     response_handlers = {"application/json": ResponseHandler(JSONSerializer())}

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The REST resource of workflow tasks."""
 
-from flask import g
+from flask import g, request
 from flask_resources import resource_requestctx, response_handler, route
 from invenio_records_resources.resources.records.utils import search_preference
 from werkzeug.exceptions import NotFound
@@ -11,8 +11,23 @@ from ..base import (
     request_data,
     request_page_args,
     request_search_args,
+    request_task_list_args,
     request_view_args,
 )
+
+
+def page_links(page, size, total):
+    """``self``, ``prev`` and ``next`` links of one page of a list."""
+
+    def url(number):
+        return f"{request.base_url}?page={number}&size={size}"
+
+    links = {"self": url(page)}
+    if page > 1:
+        links["prev"] = url(page - 1)
+    if page * size < total:
+        links["next"] = url(page + 1)
+    return links
 
 
 class TasksResource(WorkflowResourceBase):
@@ -32,11 +47,18 @@ class TasksResource(WorkflowResourceBase):
         ]
 
     @request_view_args
+    @request_task_list_args
     @response_handler(many=True)
     def list(self):
-        """All tasks of a workflow, in plan order."""
-        result = self.service.list(g.identity, resource_requestctx.view_args["id"])
-        return result.to_dict(), 200
+        """The tasks of a workflow, in plan order, a page at a time."""
+        page = resource_requestctx.args["page"]
+        size = resource_requestctx.args["size"]
+        result = self.service.list(
+            g.identity, resource_requestctx.view_args["id"], page=page, size=size
+        )
+        data = result.to_dict()
+        data["links"] = page_links(page, size, result.total)
+        return data, 200
 
     @request_view_args
     @response_handler()

@@ -29,16 +29,17 @@ class TasksService(WorkflowServiceBase):
             self, identity, task, links_tpl=self.links_item_tpl, expand=expand
         )
 
-    def list(self, identity, workflow_id):
-        """All tasks of a workflow with their parents, in plan order.
+    def list(self, identity, workflow_id, page=1, size=None):
+        """The tasks of a workflow with their parents, in plan order, a page at a time.
 
         Read from the database, so the tasks are there the moment the
-        workflow is created, before the index is refreshed.
+        workflow is created, before the index is refreshed. ``size`` None
+        gives every task.
         """
         workflow = WorkflowRecord.pid.resolve(workflow_id)
         self.require_permission(identity, "read_task", workflow=workflow)
-        tasks = TaskRecord.get_workflow_tasks(workflow.id)
-        return RecordListResult(self, identity, tasks, len(tasks))
+        tasks, total = TaskRecord.get_workflow_tasks_page(workflow.id, page, size)
+        return RecordListResult(self, identity, tasks, total)
 
     search_action = "search_tasks"
 
