@@ -83,6 +83,9 @@ def test_costs_of_a_three_task_chain(app, db, search_clear, meter, monkeypatch):
     from invenio_workflow_records.engine import dispatch
 
     monkeypatch.setattr(dispatch.SendTaskOp, "on_post_commit", lambda self, uow: None)
+    from invenio_workflow_records.engine import index_queue
+
+    monkeypatch.setattr(index_queue.IndexDrainOp, "on_post_commit", lambda s, u: None)
     service = app.extensions["invenio-workflow-records"].workflows_service
     workflow_id = service.create(system_identity, {"name": "it-arithmetic"}).id
     print()
@@ -97,13 +100,11 @@ def test_costs_of_a_three_task_chain(app, db, search_clear, meter, monkeypatch):
         measure(
             meter,
             f"task {key}: running",
-            lambda uow: runner.task_started(
-                workflow_id, task.id, celery_id, "bench", 0, uow
-            ),
+            lambda uow: runner.task_started(task.id, celery_id, "bench", 0, uow),
         )
         measure(
             meter,
             f"task {key}: succeeded"
             + (" (+ next queued)" if key != "2" else " (+ finish)"),
-            lambda uow: runner.task_succeeded(workflow_id, task.id, celery_id, 1, uow),
+            lambda uow: runner.task_succeeded(task.id, celery_id, 1, uow),
         )
