@@ -122,25 +122,20 @@ class _Kind:
 
     @property
     def table(self):
+        """The table of the record class."""
         return self.record_cls.model_cls.__table__
-
-    @property
-    def model_cls(self):
-        return self.record_cls.model_cls
 
     def columns(self):
         """Columns needed to build documents and to clear the queue flag."""
         names = dict.fromkeys(
             self.document_columns + (self.version_column, "index_dirty")
         )
-        return [getattr(self.model_cls, name) for name in names]
-
-    def indexer(self):
-        return getattr(current_workflows, self.service).indexer
+        # Table columns, not ORM attributes: plain rows, no ORM loading.
+        return [self.table.c[name] for name in names]
 
     def target(self):
         """``(alias, version type)`` as the service's indexer uses them."""
-        indexer = self.indexer()
+        indexer = getattr(current_workflows, self.service).indexer
         alias = indexer._prepare_index(self.record_cls.index._name)
         return alias, indexer._version_type
 
@@ -397,7 +392,7 @@ class DrainResult:
 
 def _read_dirty(spec, limit):
     statement = (
-        select(*spec.columns()).where(spec.model_cls.index_dirty == true()).limit(limit)
+        select(*spec.columns()).where(spec.table.c.index_dirty == true()).limit(limit)
     )
     return db.session.execute(statement).all()
 
@@ -569,6 +564,7 @@ class ReindexResult:
 
 
 def _refresh_interval(client, alias):
+    """The index's own refresh interval, None for the cluster's default."""
     settings = client.indices.get_settings(
         index=alias, name="index.refresh_interval", flat_settings=True
     )
@@ -576,7 +572,10 @@ def _refresh_interval(client, alias):
         body.get("settings", {}).get("index.refresh_interval")
         for body in settings.values()
     }
-    return values.pop() if len(values) == 1 else None
+    interval = values.pop() if len(values) == 1 else None
+    # -1 is what an interrupted reindex left: restoring it would leave the
+    # index without refreshes for good.
+    return None if interval == "-1" else interval
 
 
 def reindex(kinds=KINDS, chunk_size=REINDEX_CHUNK_SIZE, on_progress=None):

@@ -2,7 +2,7 @@
 """Command line: ``invenio workflows ...``.
 
 ``definitions``, ``list``, ``show``, ``start``, ``stop``, ``restart``,
-``resume``, ``reindex`` and ``recover``. Actions run as the system identity. Errors are
+``resume``, ``reindex``, ``check`` and ``recover``. Actions run as the system identity. Errors are
 reported as one ``Error: ...`` line with a non-zero exit code.
 """
 
@@ -18,7 +18,7 @@ from .commands import (
     stop,
 )
 from .recovery import recover
-from .reindexing import reindex
+from .reindexing import check, reindex
 
 
 @click.group()
@@ -35,6 +35,7 @@ for _command in (
     restart,
     resume,
     reindex,
+    check,
     recover,
 ):
     workflows.add_command(_command)

@@ -96,6 +96,17 @@ class WorkflowTask(Task):
             None if self.request.is_eager else LeaseHeartbeat(task_id, celery_id)
         )
         try:
+            return self._run_and_record(args, kwargs, task_id, celery_id)
+        finally:
+            # Only once the outcome is committed: while the worker retries
+            # that commit through a database outage, the lease must stay
+            # alive or the recovery pass would take the attempt over.
+            if heartbeat is not None:
+                heartbeat.stop()
+
+    def _run_and_record(self, args, kwargs, task_id, celery_id):
+        """Run the task's function and record how it ended."""
+        try:
             result = self._run(args, kwargs)
         except Retry as retry:
             self._record(
@@ -111,9 +122,6 @@ class WorkflowTask(Task):
         except Exception as exc:
             self._record(runner.task_failed, task_id, celery_id, error_of(exc))
             raise
-        finally:
-            if heartbeat is not None:
-                heartbeat.stop()
         problem = _result_problem(result)
         if problem:
             error = {"type": "ResultError", "message": problem, "traceback": ""}
@@ -130,11 +138,9 @@ class WorkflowTask(Task):
         transaction is retried with backoff for up to
         ``WORKFLOWS_DB_RETRY_SECONDS`` before the error is raised.
         """
-        retry_for = (
-            0
-            if self.request.is_eager
-            else (current_app.config["WORKFLOWS_DB_RETRY_SECONDS"])
-        )
+        retry_for = 0
+        if not self.request.is_eager:
+            retry_for = current_app.config["WORKFLOWS_DB_RETRY_SECONDS"]
         return run_in_transaction(event, args, retry_for, self._end_transaction)
 
     def _end_transaction(self):

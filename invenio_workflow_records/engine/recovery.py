@@ -22,6 +22,7 @@ concurrent passes elsewhere cannot repair one thing twice.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +33,7 @@ from flask import current_app
 from invenio_db import db
 
 from . import runner, store
-from .transactions import run_in_transaction
+from .transactions import is_retryable, run_in_transaction
 
 ADVISORY_LOCK_KEY = 0x77666C6F77  # "wflow"
 """PostgreSQL advisory lock held while a pass runs."""
@@ -166,14 +167,20 @@ def pass_lock():
         _local_lock.release()
 
 
-def recover(dry_run=False):
-    """Run one recovery pass; return its :class:`RecoveryReport`."""
+def recover(dry_run=False, take_over_leases=True):
+    """Run one recovery pass; return its :class:`RecoveryReport`.
+
+    ``take_over_leases`` False leaves expired leases alone (right after a
+    database outage, when live workers could not renew them).
+    """
     report = RecoveryReport(dry_run=dry_run)
     with pass_lock() as held:
         if not held:
             report.ran = False
             return report
         report.findings = find()
+        if not take_over_leases:
+            report.findings = [f for f in report.findings if f.kind != "worker-lost"]
         if dry_run:
             return report
         config = current_app.config
@@ -181,8 +188,11 @@ def recover(dry_run=False):
             try:
                 finding.outcome = _repair(finding, config)
             except Exception as error:
-                current_app.logger.exception("Recovery of %s failed", finding.task_id)
-                finding.outcome = f"error: {error}"
+                if not is_retryable(error):
+                    current_app.logger.exception(
+                        "Recovery of %s failed", finding.task_id
+                    )
+                finding.outcome = f"error: {str(error).splitlines()[0]}"
                 db.session.rollback()
         report.indexed = _drain_index()
     return report
@@ -235,10 +245,15 @@ class RecoveryTimer:
         return self
 
     def _loop(self):
+        # After a pass fails because the database was unreachable, live
+        # workers could not renew their leases either: wait one more lease
+        # before taking any over, so that they can renew them and record
+        # the results they held through the outage.
+        quiet_until = 0.0
         while not self.stopped.wait(self.interval):
             with self.flask_app.app_context():
                 try:
-                    report = recover()
+                    report = recover(take_over_leases=time.monotonic() >= quiet_until)
                     for finding in report.repaired:
                         self.flask_app.logger.warning(
                             "Recovery: %s task %s (%s): %s -> %s",
@@ -248,8 +263,16 @@ class RecoveryTimer:
                             finding.detail,
                             finding.outcome,
                         )
-                except Exception:
-                    self.flask_app.logger.exception("Recovery pass failed")
+                except Exception as error:
+                    if not is_retryable(error):
+                        self.flask_app.logger.exception("Recovery pass failed")
+                        continue
+                    lease = self.flask_app.config["WORKFLOWS_LEASE_SECONDS"]
+                    quiet_until = time.monotonic() + lease
+                    self.flask_app.logger.warning(
+                        "Recovery pass: database unreachable (%s)",
+                        str(error).splitlines()[0],
+                    )
                 finally:
                     db.session.remove()
 

@@ -23,6 +23,18 @@ JSON = (
     .with_variant(JSONType(), "sqlite")
 )
 
+
+class UTCDateTime(db.UTCDateTime):
+    """invenio-db's timezone-aware UTC timestamp, safe for SQLAlchemy's statement cache.
+
+    The engine runs the same few statements for every event: with
+    ``cache_ok = False`` (invenio-db's choice) every one of them would be
+    compiled again each time.
+    """
+
+    cache_ok = True
+
+
 ENGINE_COLUMNS_WORKFLOW = ("task_counts", "index_seq", "index_dirty")
 """Workflow columns that are engine state, not history (not versioned)."""
 
@@ -107,10 +119,10 @@ class WorkflowTaskMetadata(db.Model, RecordMetadataBase):
     children = db.Column(JSON, nullable=True)
     """Ids of the tasks that take this task as a parent (reverse edges)."""
 
-    sent_at = db.Column(db.UTCDateTime, nullable=True)
+    sent_at = db.Column(UTCDateTime, nullable=True)
     """When the queued attempt's message was sent; NULL: not sent (the outbox)."""
 
-    lease_expires_at = db.Column(db.UTCDateTime, nullable=True)
+    lease_expires_at = db.Column(UTCDateTime, nullable=True)
     """Until when the worker running the attempt is presumed alive."""
 
     index_dirty = db.Column(
