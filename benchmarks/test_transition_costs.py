@@ -38,7 +38,15 @@ class Meter:
         if not self.active:
             return
         verb = statement.split(None, 1)[0].upper()
-        if verb in ("INSERT", "UPDATE", "DELETE"):
+        if verb == "WITH":
+            # One statement of data-modifying CTEs: name what it writes.
+            import re
+
+            writes = re.findall(r"(UPDATE|INSERT INTO) (\w+)", statement)
+            self.sql[
+                "WITH " + " + ".join(f"{v.split()[0]} {t}" for v, t in writes)
+            ] += 1
+        elif verb in ("INSERT", "UPDATE", "DELETE"):
             table = statement.split()[2 if verb != "UPDATE" else 1].strip('"')
             self.sql[f"{verb} {table}"] += 1
 

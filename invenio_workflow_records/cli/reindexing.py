@@ -184,7 +184,10 @@ def check(with_workflows, with_tasks):
         for line in _describe(kind, results[kind]):
             click.echo(line)
     if not all(result.ok for result in results.values()):
+        # Documents without a record are only removed with the index.
+        extra = any(result.extra for result in results.values())
+        command = "reindex --recreate" if extra else "reindex"
         raise CLIError(
             "The search indices differ from the database: run "
-            "`invenio workflows reindex`."
+            f"`invenio workflows {command}`."
         )

@@ -62,9 +62,13 @@ class Run:
 
     @classmethod
     def of_task(cls, task_id, uow):
-        """Lock the workflow of task ``task_id``; None if there is no such task."""
-        workflow = store.lock_workflow_of_task(task_id)
-        return cls(workflow, uow) if workflow is not None else None
+        """Lock the workflow of task ``task_id``: ``(run, task)``, or ``(None, None)``."""
+        workflow, task = store.lock_workflow_of_task(task_id)
+        if workflow is None:
+            return None, None
+        run = cls(workflow, uow)
+        run.add([task])
+        return run, task
 
     # Loading
 
@@ -240,21 +244,29 @@ class Run:
                 self.workflow["finished_at"] = now()
             else:
                 self.workflow.pop("finished_at", None)
-        transaction_id = store.next_transaction_id()
         new = [t for t in self.loaded.values() if t.new]
-        if new:
-            store.insert_tasks(self.workflow.id, new, transaction_id)
         changed = [
             t for t in self.loaded.values() if not t.new and (t.revised or t.touched)
         ]
+        if not new and not self.created and store.is_postgresql():
+            store.write_event_postgresql(self.workflow, counts, revise, changed)
+            self._after_commit()
+            return self.workflow
+        transaction_id = store.next_transaction_id()
+        if new:
+            store.insert_tasks(self.workflow.id, new, transaction_id)
         store.update_tasks(changed, transaction_id)
         store.update_workflow(
             self.workflow, counts, revise, transaction_id, created=self.created
         )
+        self._after_commit()
+        return self.workflow
+
+    def _after_commit(self):
+        """Register the messages and the index drain, sent after the commit."""
         for task, send in self.queued:
             self.uow.register(SendTaskOp(task.id, *send))
         schedule_index_drain(self.uow)
-        return self.workflow
 
 
 def _overridden(workflow_class):
@@ -414,10 +426,7 @@ def lease_seconds():
 
 def _event_run(task_id, uow):
     """The locked run and the task of an event, or ``(None, None)``."""
-    run = Run.of_task(task_id, uow)
-    if run is None:
-        return None, None
-    return run, run.task(task_id)
+    return Run.of_task(task_id, uow)
 
 
 def task_started(task_id, celery_id, worker, retries, uow):
