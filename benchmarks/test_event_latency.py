@@ -84,11 +84,11 @@ def test_event_latency(app, db, search_clear, monkeypatch, client):
 
                 profile = cProfile.Profile()
                 profile.enable()
-                took = run_all(item.id, held)
+                took = run_all(workflow_id, held)
                 profile.disable()
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
             else:
-                took = run_all(item.id, held)
+                took = run_all(workflow_id, held)
             print(
                 f"{label:>6} {n:>5}: create+start {created * 1000:7.1f} ms; "
                 f"{took * 1000 / tasks:6.2f} ms per task ({tasks} tasks, {took:.2f} s)"
