@@ -3,16 +3,20 @@
 
 Builds an application like ``tests/conftest.py`` does, on the database of
 ``SQLALCHEMY_DATABASE_URI`` (PostgreSQL for a meaningful figure) and an
-osmem-server started here (or ``SEARCH_HOSTS`` when set). It recreates the
-tables and indices, inserts N finished workflows of T tasks each through the
-records API in committed batches (nothing is indexed), then runs the
-command itself through the CLI runner and prints its own summary line::
+osmem-server started here (or ``SEARCH_HOSTS`` when set). It recreates the tables and
+indices, inserts N finished workflows of T tasks each through the records
+API in committed batches, with the engine's columns filled (every row is in
+the index queue, nothing is indexed), then optionally drains the queue
+(``--drain``), runs the command itself through the CLI runner and prints its
+own summary line, and checks the indices (``invenio workflows check``)::
 
+    export WORKFLOWS_SERVICES_DIR=/tmp/reindex-bench-services
     scripts/services.sh start && source "$(scripts/services.sh env)"
-    python benchmarks/reindex.py --workflows 10000 --tasks 5
+    python benchmarks/reindex.py --workflows 10000 --tasks 5 --drain
 
 The tables of that database are dropped and recreated: never point it at a
-database you care about.
+database you care about (nor at the test suite's while tests run: hence
+the services directory of its own above).
 """
 
 import argparse
@@ -38,10 +42,20 @@ def parse_args():
         "--insert-batch", type=int, default=500, help="workflows per commit"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=500, help="reindex --batch-size"
+        "--batch-size", type=int, default=2000, help="reindex --batch-size"
     )
     parser.add_argument(
         "--runs", type=int, default=1, help="times to run the reindex command"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the rows of a previous run (same --workflows and --tasks)",
+    )
+    parser.add_argument(
+        "--drain",
+        action="store_true",
+        help="time the drain of the index queue (all rows) before reindexing",
     )
     return parser.parse_args()
 
@@ -68,7 +82,7 @@ def create_app(db_uri, search_hosts, instance_path):
         SQLALCHEMY_TRACK_MODIFICATIONS=False,
         SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool},
         SEARCH_HOSTS=search_hosts,
-        SEARCH_INDEX_PREFIX="bench-",
+        SEARCH_INDEX_PREFIX="bench-reindex-",
         SECRET_KEY="bench-secret-key",
         SECURITY_PASSWORD_SALT="bench-secret-key",
         JSONSCHEMAS_HOST="localhost",
@@ -141,6 +155,10 @@ def insert(n_workflows, plan, batch):
     from invenio_workflow_records.records import TaskRecord, WorkflowRecord
 
     began = datetime.now(timezone.utc) - timedelta(days=1)
+    children = {node.key: [] for node in plan}
+    for node in plan:
+        for parent in node.parents:
+            children[parent].append(node.key)
     for number in range(n_workflows):
         validate = number == 0
         started = began + timedelta(seconds=number)
@@ -161,6 +179,9 @@ def insert(n_workflows, plan, batch):
             uuid.uuid4(),
             validate=validate,
         )
+        # The engine's columns, as a finished run has them.
+        workflow.model.task_counts = {"succeeded": len(plan)}
+        workflow.model.index_seq = 2 * len(plan) + 2
         ids = {node.key: str(uuid.uuid4()) for node in plan}
         for position, node in enumerate(plan):
             data = task_data(workflow, node, ids)
@@ -174,13 +195,15 @@ def insert(n_workflows, plan, batch):
                 started_at=iso(at),
                 finished_at=iso(at + timedelta(milliseconds=800)),
             )
-            new_record(
+            task = new_record(
                 TaskRecord,
                 data,
                 uuid.UUID(ids[node.key]),
                 validate=validate,
                 position=position,
             )
+            task.model.status = "succeeded"
+            task.model.children = [ids[key] for key in children[node.key]]
         if (number + 1) % batch == 0:
             db.session.commit()
             print(f"  inserted {number + 1}/{n_workflows} workflows", flush=True)
@@ -210,22 +233,38 @@ def run(app, args):
     from invenio_search import current_search_client
     from invenio_search.utils import build_alias_name
 
+    from invenio_workflow_records import indexing
     from invenio_workflow_records.cli import workflows
     from invenio_workflow_records.records import TaskRecord, WorkflowRecord
 
     print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     print(f"search:   {app.config['SEARCH_HOSTS']}")
-    reset_storage()
     plan = chain_plan(args.tasks)
-
-    begin = time.monotonic()
-    insert(args.workflows, plan, args.insert_batch)
-    seconds = time.monotonic() - begin
     n_records = args.workflows * (1 + len(plan))
-    print(
-        f"inserted {args.workflows} workflows x {len(plan)} tasks in "
-        f"{seconds:.1f} s ({n_records / seconds:.0f} records/s)"
-    )
+    if args.reuse:
+        # The rows of a previous run, all put back on the index queue.
+        for model_cls in (WorkflowRecord.model_cls, TaskRecord.model_cls):
+            db.session.execute(model_cls.__table__.update().values(index_dirty=True))
+        db.session.commit()
+    else:
+        reset_storage()
+        begin = time.monotonic()
+        insert(args.workflows, plan, args.insert_batch)
+        seconds = time.monotonic() - begin
+        print(
+            f"inserted {args.workflows} workflows x {len(plan)} tasks in "
+            f"{seconds:.1f} s ({n_records / seconds:.0f} records/s)"
+        )
+
+    if args.drain:
+        begin = time.monotonic()
+        result = indexing.drain(max_rounds=n_records)
+        seconds = time.monotonic() - begin
+        print(
+            f"drained {result.indexed} documents in {result.rounds} rounds in "
+            f"{seconds:.1f} s ({result.indexed / seconds:.0f} records/s), "
+            f"{result.failures} failures"
+        )
 
     runner = app.test_cli_runner()
     for number in range(args.runs):
@@ -245,6 +284,12 @@ def run(app, args):
         found = current_search_client.count(index=alias)["count"]
         status = "ok" if found == expected else "MISMATCH"
         print(f"{alias}: {found} documents, {expected} rows ({status})")
+
+    begin = time.monotonic()
+    result = runner.invoke(workflows, ["check"])
+    seconds = time.monotonic() - begin
+    print(f"check in {seconds:.1f} s (exit status {result.exit_code}):")
+    print(result.output.rstrip())
 
 
 if __name__ == "__main__":

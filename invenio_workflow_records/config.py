@@ -83,3 +83,11 @@ WORKFLOWS_DB_RETRY_SECONDS = 60
 
 WORKFLOWS_DB_PRE_PING = True
 """Check each pooled database connection before use (SQLAlchemy's ``pool_pre_ping``)."""
+
+WORKFLOWS_MAX_RESENDS = 3
+"""How often the recovery pass resends a message that was sent but never started.
+
+Past this number the task fails as ``Undeliverable``: no worker knows the
+task, or none can decode its message (e.g. a serializer mismatch). Messages
+the broker refused are resent without limit.
+"""

@@ -61,6 +61,16 @@ def app_config(app_config):
                 "workflow_definition": "tests.mock_module.definitions:sums",
                 "title": "Sums",
             },
+            "open-sums": {
+                "workflow_definition": "tests.mock_module.definitions:open_sums",
+                "permission_factory": (
+                    "tests.mock_module.definitions:open_permissions"
+                ),
+                "params_schema": {
+                    "type": "object",
+                    "properties": {"file_id": {"type": "string"}},
+                },
+            },
             "first-result-wins": {
                 "workflow_class": "tests.mock_module.definitions:FirstResultWins",
             },

@@ -89,7 +89,12 @@ def _fill_engine_columns():
         "workflows_workflow",
         sa.column("id", sqlalchemy_utils.UUIDType()),
         sa.column("task_counts", _json_type()),
+        sa.column("version_id", sa.Integer()),
+        sa.column("index_seq", sa.Integer()),
     )
+    # Documents already indexed carry their revision (version_id - 1) as
+    # external version: start the new sequence above it.
+    connection.execute(workflows.update().values(index_seq=workflows.c.version_id))
     by_workflow = {}
     for row in connection.execute(
         sa.select(tasks.c.id, tasks.c.workflow_id, tasks.c.json)

@@ -134,9 +134,12 @@ def reindex(with_workflows, with_tasks, recreate, batch_size):
     )
     if failures:
         ((_, info),) = failures[0].items()
+        error = info.get("error")
+        if isinstance(error, dict):
+            error = error.get("reason") or error.get("type")
         raise CLIError(
             f"{len(failures)} documents failed to index, e.g. {info.get('_id')}: "
-            f"{info.get('status')} {info.get('error')}"
+            f"{info.get('status')} {error}"
         )
 
 

@@ -17,6 +17,7 @@ def task_data(workflow, node, task_id_by_key):
         "workflow_name": workflow["name"],
         "owner": workflow["owner"],
         "name": node.task,
+        "short_name": node.task.rsplit(".", 1)[-1],
         "key": node.key,
         "parents": [task_id_by_key[key] for key in node.parents],
         "status": "pending",

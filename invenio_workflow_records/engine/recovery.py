@@ -201,12 +201,16 @@ def recover(dry_run=False, take_over_leases=True):
 def _repair(finding, config):
     """Repair one finding in a transaction of its own; the outcome."""
     if finding.kind == "undelivered":
-        sent = run_in_transaction(
+        outcome = run_in_transaction(
             runner.resend_task,
-            (finding.task_id, config["WORKFLOWS_DISPATCH_TIMEOUT"]),
+            (
+                finding.task_id,
+                config["WORKFLOWS_DISPATCH_TIMEOUT"],
+                config["WORKFLOWS_MAX_RESENDS"],
+            ),
             retry_for=0,
         )
-        return "sent" if sent else "already moved on"
+        return outcome or "already moved on"
     outcome = run_in_transaction(
         runner.worker_lost,
         (finding.task_id, lost_retries(finding.task_name)),

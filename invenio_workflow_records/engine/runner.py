@@ -22,7 +22,7 @@ from .dispatch import RevokeOp, SendTaskOp, call_message, queue_task
 from .errors import WorkflowStateError
 from .index_queue import schedule_index_drain
 from .status import FINISHED, RERUNNABLE, RUNNING, derive_status
-from .timestamps import now
+from .timestamps import now, seconds_between
 
 RESET_KEYS = (
     "celery_id",
@@ -32,6 +32,8 @@ RESET_KEYS = (
     "progress",
     "retries",
     "lost",
+    "resends",
+    "duration",
     "worker",
     "queued_at",
     "started_at",
@@ -51,6 +53,7 @@ class Run:
         self.all_loaded = False
         self.queued = []
         self.created = False
+        self.actor = None
 
     @classmethod
     def of_workflow(cls, workflow_id, uow):
@@ -136,6 +139,12 @@ class Run:
             self.counts[status] = self.counts.get(status, 0) + 1
         task["status"] = status
         task.update(fields)
+        if status in FINISHED:
+            task["duration"] = seconds_between(
+                task.get("started_at"), task.get("finished_at")
+            )
+            if task["duration"] is None:
+                task.pop("duration")
         if status != "running":
             task.lease_expires_at = None
         task.revised = True
@@ -242,8 +251,16 @@ class Run:
             self.workflow["task_counts"] = counts
             if status in ("succeeded", "failed", "stopped"):
                 self.workflow["finished_at"] = now()
+                self.workflow["duration"] = seconds_between(
+                    self.workflow.get("started_at"), self.workflow["finished_at"]
+                )
             else:
                 self.workflow.pop("finished_at", None)
+                self.workflow.pop("duration", None)
+            _set_actor(self.workflow, self.actor)
+        for task in self.loaded.values():
+            if task.revised:
+                _set_actor(task, self.actor)
         new = [t for t in self.loaded.values() if t.new]
         changed = [
             t for t in self.loaded.values() if not t.new and (t.revised or t.touched)
@@ -269,6 +286,14 @@ class Run:
         schedule_index_drain(self.uow)
 
 
+def _set_actor(document, actor):
+    """Record who caused this revision (None: the engine itself)."""
+    if actor:
+        document["actor"] = dict(actor)
+    else:
+        document.pop("actor", None)
+
+
 def _overridden(workflow_class):
     """Names of the ``Workflow`` members that ``workflow_class`` overrides."""
     from ..definitions.workflow import Workflow
@@ -291,13 +316,14 @@ def insert_plan(workflow_id, tasks, uow):
     return run.finish()
 
 
-def start(workflow_id, params, uow, new_tasks=None):
+def start(workflow_id, params, uow, new_tasks=None, actor=None):
     """Start a created workflow: dispatch its roots.
 
     ``new_tasks`` are the tasks of a workflow created in this transaction,
     not written yet: they are written once, already started.
     """
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     if new_tasks is not None:
         run.add_new(new_tasks)
         run.created = True
@@ -309,9 +335,10 @@ def start(workflow_id, params, uow, new_tasks=None):
     return _begin_run(run, params)
 
 
-def restart(workflow_id, params, uow):
+def restart(workflow_id, params, uow, actor=None):
     """Stop what runs and run every task again, as run ``run + 1``."""
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     if run.workflow["run"] == 0:
         raise WorkflowStateError("The workflow was never started: start it.")
     for task in run.tasks():
@@ -320,9 +347,10 @@ def restart(workflow_id, params, uow):
     return _begin_run(run, params)
 
 
-def resume(workflow_id, params, uow):
+def resume(workflow_id, params, uow, actor=None):
     """Run again the tasks that did not succeed; keep the others' results."""
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     if run.workflow["status"] not in ("failed", "stopped"):
         raise WorkflowStateError(
             f"The workflow is {run.workflow['status']}: only a failed or "
@@ -348,9 +376,10 @@ def _begin_run(run, params):
     return run.finish(event=True)
 
 
-def stop(workflow_id, uow, message="Stopped by a user."):
+def stop(workflow_id, uow, message="Stopped by a user.", actor=None):
     """Stop everything that has not finished; dispatch nothing more."""
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     if run.workflow["status"] != "running":
         raise WorkflowStateError(
             f"The workflow is {run.workflow['status']}: only a running "
@@ -374,13 +403,14 @@ def find_task(run, task_id):
     return task
 
 
-def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow):
+def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow, actor=None):
     """Run one task again (and, by default, everything downstream of it).
 
     Returns the ids of the tasks that are (or, with ``dry_run``, would be)
     reset.
     """
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     task = find_task(run, task_id)
     if run.workflow["run"] == 0:
         raise WorkflowStateError("The workflow was never started: start it.")
@@ -396,9 +426,10 @@ def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow):
     return [t.key for t in affected]
 
 
-def stop_task(workflow_id, task_id, uow, message="Stopped by a user."):
+def stop_task(workflow_id, task_id, uow, message="Stopped by a user.", actor=None):
     """Stop one task and skip what depends on it."""
     run = Run.of_workflow(workflow_id, uow)
+    run.actor = actor
     task = find_task(run, task_id)
     if task["status"] in FINISHED:
         raise WorkflowStateError(
@@ -407,7 +438,7 @@ def stop_task(workflow_id, task_id, uow, message="Stopped by a user."):
         )
     run.halt(task, "stopped", message)
     run.skip_downstream(task, "An upstream task was stopped.")
-    run.finish()
+    run.finish(event=True)
     return task
 
 
@@ -509,23 +540,45 @@ def task_progress(task_id, celery_id, progress, uow):
 # Recovery, from the recovery pass
 
 
-def resend_task(task_id, dispatch_timeout, uow):
+def resend_task(task_id, dispatch_timeout, max_resends, uow):
     """Send again the message of a queued attempt that was not sent or not started.
 
     The same attempt, the same Celery id: if an earlier copy does arrive,
-    the fence lets only one of them run. Returns True when a message is sent.
+    the fence lets only one of them run. A message that was sent but never
+    started is resent at most ``max_resends`` times (a revision each); then
+    the task fails as undeliverable (no worker knows the task, or none can
+    decode its message). Returns ``"sent"``, ``"failed"`` or None.
     """
     run, task = _event_run(task_id, uow)
     if task is None or task["status"] not in ("queued", "retrying"):
-        return False
+        return None
     if not _undelivered(task, dispatch_timeout):
-        return False
+        return None
+    if task.sent_at is not None:
+        resends = task.get("resends", 0) + 1
+        if resends > max_resends:
+            message = (
+                f"The message of attempt {task['attempt']} was sent "
+                f"{resends} times and no worker started it: no worker knows "
+                f"task {task['name']}, or none can decode its message."
+            )
+            error = {"type": "Undeliverable", "message": message, "traceback": ""}
+            run.set_status(
+                task, "failed", error=error, message=message, finished_at=now()
+            )
+            run.skip_downstream(task, "An upstream task failed.")
+            run.workflow["message"] = f"Task {task['key']} ({task['name']}) failed."
+            run.finish()
+            return "failed"
+        task["resends"] = resends
+        task["message"] = f"Not started in {dispatch_timeout} s: message resent."
+        task.revised = True
     send = call_message(task, run.parents(task), run.workflow.get("params", {}))
     task.sent_at = store.utcnow()
     task.touched = True
     run.queued.append((task, send))
     run.finish()
-    return True
+    return "sent"
 
 
 def _undelivered(task, dispatch_timeout, moment=None):

@@ -132,3 +132,38 @@ def test_live_lease_blocks_a_duplicate_message(create_workflow, broker_down):
         uow.commit()
     assert TaskRecord.get_record(root.id)["worker"] == "a@host"
     assert recovery.find() == []
+
+
+def test_a_message_no_worker_starts_ends_undeliverable(
+    create_workflow, app, monkeypatch
+):
+    """Sent, never started (e.g. undecodable): resent a few times, then failed."""
+    from invenio_db import db
+
+    held = []
+    monkeypatch.setattr(dispatch, "send_message", lambda *msg: held.append(msg[3]))
+    monkeypatch.setitem(app.config, "WORKFLOWS_MAX_RESENDS", 2)
+    item = create_workflow(name="sums", params={}, start=True)
+    root = TaskRecord.get_workflow_tasks(item.id)[0]
+
+    def overdue():
+        db.session.execute(
+            store.TASKS.update()
+            .where(store.TASKS.c.id == root.id)
+            .values(sent_at=store.utcnow() - timedelta(hours=1))
+        )
+
+    for resends in (1, 2):
+        overdue()
+        assert [f.outcome for f in recovery.recover().findings] == ["sent"]
+        task = TaskRecord.get_record(root.id)
+        assert (task["status"], task["resends"]) == ("queued", resends)
+        assert task["message"].endswith("message resent.")
+    assert held == [f"{root.id}:1"] * 3
+    overdue()
+    assert [f.outcome for f in recovery.recover().findings] == ["failed"]
+    task = TaskRecord.get_record(root.id)
+    assert task["status"] == "failed"
+    assert task["error"]["type"] == "Undeliverable"
+    assert "sent 3 times and no worker started it" in task["error"]["message"]
+    assert _status(item.id) == "failed"

@@ -59,3 +59,15 @@ class FirstResultWins(Workflow):
 
 progress = chain(report_progress.s(), add.si(1, 1))
 """A task that reports its progress."""
+
+
+def open_permissions(workflow, action):
+    """A permission factory that lets everybody do everything."""
+    from invenio_access import Permission
+    from invenio_access.permissions import any_user
+
+    return Permission(any_user)
+
+
+open_sums = chain(add.si(1, 2), add.s(10))
+"""The ``sums`` chain under a permission factory open to everybody."""

@@ -307,6 +307,7 @@ def test_ensure_indices_adds_new_fields_in_place(app, db, records, search_clear)
     assert done == {"tasks": ("updated", "new fields: progress, worker")}
     properties = _live_mapping(alias)["properties"]
     assert {"worker", "progress"} <= set(properties)
+    current_search_client.indices.refresh(index=alias)
     assert current_search_client.count(index=alias)["count"] == 2
     assert ensure_indices(["tasks"]) == {"tasks": ("kept", None)}
 
@@ -323,6 +324,10 @@ def test_reindex_restores_deleted_indices(app, db, records, search_clear):
     current_search_client.indices.put_settings(
         index=index_alias("tasks"), body={"index": {"refresh_interval": "7s"}}
     )
+    # As an interrupted reindex leaves it: the default comes back.
+    current_search_client.indices.put_settings(
+        index=index_alias("workflows"), body={"index": {"refresh_interval": "-1"}}
+    )
     progress = []
 
     results = reindex(on_progress=lambda kind, rows: progress.append((kind, rows)))
@@ -331,6 +336,7 @@ def test_reindex_restores_deleted_indices(app, db, records, search_clear):
     assert (results["tasks"].sent, results["tasks"].written) == (2, 2)
     assert results["tasks"].failures == []
     # Searchable at once, and the refresh interval is back.
+    assert current_search_client.count(index=index_alias("tasks"))["count"] == 2
     assert _search_versions(index_alias("workflows")) == {
         str(workflow.id): workflow.model.index_seq
     }

@@ -22,7 +22,9 @@ class TaskRestartSchema(Schema):
 TaskSchema = RecordOutputSchema.from_dict(
     dump_fields(
         "workflow_id",
+        "workflow_name",
         "name",
+        "short_name",
         "key",
         "parents",
         "status",
@@ -40,6 +42,11 @@ TaskSchema = RecordOutputSchema.from_dict(
         "queued_at",
         "started_at",
         "finished_at",
+        "duration",
+        "overrides",
+        "lost",
+        "resends",
+        "actor",
     ),
     name="TaskSchema",
 )

@@ -3,11 +3,14 @@
 
 from invenio_pidstore.errors import PIDDoesNotExistError
 from invenio_records_resources.services.uow import unit_of_work
+from marshmallow import ValidationError
 
+from ...definitions import InvalidParamsError
 from ...engine import runner
 from ...records import TaskRecord, WorkflowRecord
 from ..base import WorkflowServiceBase
 from ..results import RecordListResult
+from ..workflows.service import owner_of
 from .schema import TaskRestartSchema
 
 
@@ -59,6 +62,15 @@ class TasksService(WorkflowServiceBase):
         workflow, task = self.resolve(workflow_id, task_id)
         self.require_permission(identity, "restart_task", workflow=workflow)
         body = TaskRestartSchema().load(data or {})
+        definition = self.definition_of(workflow["name"])
+        if definition is not None and body["params"]:
+            # The task will see the run's params overlaid with these.
+            try:
+                definition.effective_params(
+                    {**workflow.get("params", {}), **body["params"]}
+                )
+            except InvalidParamsError as error:
+                raise ValidationError({e["field"]: e["messages"] for e in error.errors})
         affected = runner.restart_task(
             workflow.id,
             task.id,
@@ -66,6 +78,7 @@ class TasksService(WorkflowServiceBase):
             body["downstream"],
             body["dry_run"],
             uow,
+            actor=owner_of(identity),
         )
         return {
             "dry_run": body["dry_run"],
@@ -78,7 +91,7 @@ class TasksService(WorkflowServiceBase):
         """Stop a task; what depends on it is skipped."""
         workflow, task = self.resolve(workflow_id, task_id)
         self.require_permission(identity, "stop_task", workflow=workflow)
-        runner.stop_task(workflow.id, task.id, uow)
+        runner.stop_task(workflow.id, task.id, uow, actor=owner_of(identity))
         task = TaskRecord.pid.resolve(task.id)
         return self.result_item(self, identity, task, links_tpl=self.links_item_tpl)
 

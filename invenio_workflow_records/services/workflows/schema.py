@@ -46,6 +46,8 @@ WorkflowSchema = RecordOutputSchema.from_dict(
         "message",
         "started_at",
         "finished_at",
+        "duration",
+        "actor",
     ),
     name="WorkflowSchema",
 )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...definitions import InvalidParamsError, UnknownWorkflowError
 from ...engine import runner
+from ...engine.errors import WorkflowStateError
 from ...engine.planning import build_tasks
 from ...proxies import current_definitions
 from ...records import WorkflowRecord
@@ -29,9 +30,15 @@ def with_live_counts(workflow):
 
 
 def owner_of(identity):
-    """The ``owner`` value of a workflow created by ``identity``."""
-    if identity is system_identity or identity.id in (None, "system"):
+    """The ``owner`` (or ``actor``) value of what ``identity`` does.
+
+    The system identity is the system; an identity without a user (where a
+    definition's permission factory lets anonymous callers act) is anonymous.
+    """
+    if identity is system_identity or identity.id == "system":
         return {"system": True}
+    if identity.id is None:
+        return {"anonymous": True}
     return {"user": str(identity.id)}
 
 
@@ -89,7 +96,7 @@ class WorkflowsService(WorkflowServiceBase):
 
         existing = self.find_replay(definition.name, data.get("idempotency_key"))
         if existing is not None:
-            return self._replayed(identity, existing)
+            return self._replayed(identity, existing, params, data)
 
         workflow_data = {
             "name": definition.name,
@@ -113,13 +120,19 @@ class WorkflowsService(WorkflowServiceBase):
             existing = self.find_replay(definition.name, data["idempotency_key"])
             if existing is None:
                 raise
-            return self._replayed(identity, existing)
+            return self._replayed(identity, existing, params, data)
 
         tasks = build_tasks(workflow, plan)
         if data.get("start"):
             # Written once, already started, in the same transaction.
             self.require_permission(identity, "start", workflow=workflow)
-            runner.start(workflow.id, workflow["params"], uow, new_tasks=tasks)
+            runner.start(
+                workflow.id,
+                workflow["params"],
+                uow,
+                new_tasks=tasks,
+                actor=owner_of(identity),
+            )
         else:
             runner.insert_plan(workflow.id, tasks, uow)
         return self.result_item(
@@ -130,8 +143,17 @@ class WorkflowsService(WorkflowServiceBase):
             expand=expand,
         )
 
-    def _replayed(self, identity, workflow):
+    def _replayed(self, identity, workflow, params, data):
+        """The workflow first created with this key, if the request is the same."""
         self.require_permission(identity, "read", workflow=workflow)
+        # The first revision: a restart may have changed the params since.
+        first_params = workflow.revisions[0].get("params", {})
+        if first_params != params or workflow.get("subject") != data.get("subject"):
+            raise WorkflowStateError(
+                f"The idempotency key {workflow['idempotency_key']!r} was already "
+                f"used for workflow {workflow.id} with other params or subject; "
+                "use a new key for a different request."
+            )
         item = self.result_item(self, identity, workflow, links_tpl=self.links_item_tpl)
         item.created = False
         return item
@@ -158,14 +180,14 @@ class WorkflowsService(WorkflowServiceBase):
         params = self.effective_params(
             definition, {**workflow.get("params", {}), **body["params"]}
         )
-        runner.start(workflow.id, params, uow)
+        runner.start(workflow.id, params, uow, actor=owner_of(identity))
         return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
     def stop(self, identity, id_, uow=None):
         """Stop a running workflow."""
         workflow = self._act(identity, id_, "stop")
-        runner.stop(workflow.id, uow)
+        runner.stop(workflow.id, uow, actor=owner_of(identity))
         return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
@@ -175,7 +197,7 @@ class WorkflowsService(WorkflowServiceBase):
         definition = self.definition_or_error(workflow["name"])
         body = self.load(WorkflowActionSchema, data)
         params = self.effective_params(definition, body["params"])
-        runner.restart(workflow.id, params, uow)
+        runner.restart(workflow.id, params, uow, actor=owner_of(identity))
         return self._fresh_item(identity, workflow.id)
 
     @unit_of_work()
@@ -187,7 +209,7 @@ class WorkflowsService(WorkflowServiceBase):
         self.effective_params(
             definition, {**workflow.get("params", {}), **body["params"]}
         )
-        runner.resume(workflow.id, body["params"], uow)
+        runner.resume(workflow.id, body["params"], uow, actor=owner_of(identity))
         return self._fresh_item(identity, workflow.id)
 
     def read(self, identity, id_, expand=False, action="read", **kwargs):
