@@ -36,3 +36,31 @@ class WorkflowIdParam(ParamInterpreter):
         if isinstance(workflow_ids, str):
             workflow_ids = [workflow_ids]
         return search.filter(dsl.Q("terms", workflow_id=list(workflow_ids)))
+
+
+DATE_FILTERS = {
+    f"{field}_{bound}": (field, operator)
+    for field in ("created", "started_at", "finished_at")
+    for bound, operator in (("after", "gte"), ("before", "lt"))
+}
+"""Query arguments of the date filters: ``created_after``, ``finished_before``..."""
+
+
+class DateRangeParam(ParamInterpreter):
+    """Filter on dates without query syntax: ``?finished_at_after=2026-12-01``.
+
+    ``<field>_after`` keeps records at or after the moment, ``<field>_before``
+    those strictly before it, for ``created``, ``started_at`` and
+    ``finished_at``; a date alone means its midnight (UTC).
+    """
+
+    def apply(self, identity, search, params):
+        """Add one range filter per date argument given."""
+        ranges = {}
+        for argument, (field, operator) in DATE_FILTERS.items():
+            value = params.pop(argument, None)
+            if value is not None:
+                ranges.setdefault(field, {})[operator] = value.isoformat()
+        for field, bounds in ranges.items():
+            search = search.filter(dsl.Q("range", **{field: bounds}))
+        return search

@@ -10,10 +10,11 @@ from flask_resources import (
     ResponseHandler,
 )
 
+from ..args import DateFilterArgs
 from ..base import BoundedSearchArgsSchema, PageArgsSchema, TaskListArgsSchema
 
 
-class TaskSearchArgsSchema(BoundedSearchArgsSchema):
+class TaskSearchArgsSchema(BoundedSearchArgsSchema, DateFilterArgs):
     """Query string of ``GET /tasks``."""
 
     workflow_id = ma.fields.List(ma.fields.String())

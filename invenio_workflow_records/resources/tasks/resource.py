@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The REST resource of workflow tasks."""
 
-from flask import g, request
+from flask import g
 from flask_resources import resource_requestctx, response_handler, route
 from invenio_records_resources.resources.records.utils import search_preference
 from werkzeug.exceptions import NotFound
@@ -14,20 +14,7 @@ from ..base import (
     request_task_list_args,
     request_view_args,
 )
-
-
-def page_links(page, size, total):
-    """``self``, ``prev`` and ``next`` links of one page of a list."""
-
-    def url(number):
-        return f"{request.base_url}?page={number}&size={size}"
-
-    links = {"self": url(page)}
-    if page > 1:
-        links["prev"] = url(page - 1)
-    if page * size < total:
-        links["next"] = url(page + 1)
-    return links
+from ..links import page_links
 
 
 class TasksResource(WorkflowResourceBase):
@@ -81,7 +68,9 @@ class TasksResource(WorkflowResourceBase):
             page=resource_requestctx.args["page"],
             size=resource_requestctx.args["size"],
         )
-        return result.to_dict(), 200
+        data = result.to_dict()
+        data["links"] = page_links(data["page"], data["size"], data["hits"]["total"])
+        return data, 200
 
     @request_search_args
     @response_handler(many=True)

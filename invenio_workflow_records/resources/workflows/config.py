@@ -10,10 +10,11 @@ from flask_resources import (
     ResponseHandler,
 )
 
+from ..args import DateFilterArgs
 from ..base import BoundedSearchArgsSchema, PageArgsSchema
 
 
-class WorkflowSearchArgsSchema(BoundedSearchArgsSchema):
+class WorkflowSearchArgsSchema(BoundedSearchArgsSchema, DateFilterArgs):
     """Query string of ``GET /workflows``."""
 
     subject = ma.fields.String()
@@ -26,6 +27,7 @@ class WorkflowsResourceConfig(ResourceConfig):
     url_prefix = "/workflows"
     routes = {
         "list": "",
+        "definitions": "/definitions",
         "item": "/<id>",
         "revisions": "/<id>/revisions",
         "action": "/<id>/actions/<action>",

@@ -14,6 +14,7 @@ from ..base import (
     request_search_args,
     request_view_args,
 )
+from ..links import page_links
 
 
 class WorkflowsResource(WorkflowResourceBase):
@@ -24,6 +25,7 @@ class WorkflowsResource(WorkflowResourceBase):
         routes = self.config.routes
         return [
             route("GET", routes["list"], self.search),
+            route("GET", routes["definitions"], self.definitions),
             route("POST", routes["list"], self.create),
             route("GET", routes["item"], self.read),
             route("GET", routes["revisions"], self.read_revisions),
@@ -43,6 +45,11 @@ class WorkflowsResource(WorkflowResourceBase):
             search_preference=search_preference(),
         )
         return result.to_dict(), 200
+
+    @response_handler(many=True)
+    def definitions(self):
+        """The workflow definitions the caller may create workflows of."""
+        return self.service.definitions(g.identity), 200
 
     @request_data
     @response_handler()
@@ -70,7 +77,9 @@ class WorkflowsResource(WorkflowResourceBase):
             page=args["page"],
             size=args["size"],
         )
-        return result.to_dict(), 200
+        data = result.to_dict()
+        data["links"] = page_links(data["page"], data["size"], data["hits"]["total"])
+        return data, 200
 
     def _run(self, action):
         view_args = resource_requestctx.view_args

@@ -20,7 +20,9 @@ from invenio_records_resources.services.records.params import (
 
 from ...engine.status import TASK_STATUSES
 from ...records import TaskRecord
-from ..params import WorkflowIdParam
+from ..links import task_action_links
+from ..params import DateRangeParam, WorkflowIdParam
+from ..queryparser import StrictQueryParser
 from .schema import TaskSchema
 
 
@@ -33,6 +35,7 @@ class TaskSearchOptions(SearchOptions):
         "newest": dict(title=_("Newest"), fields=["-created", "position"]),
         "oldest": dict(title=_("Oldest"), fields=["created", "position"]),
         "updated": dict(title=_("Recently updated"), fields=["-updated"]),
+        "duration": dict(title=_("Longest"), fields=["-duration", "-created"]),
         "bestmatch": dict(title=_("Best match"), fields=["_score", "-created"]),
     }
     facets = {
@@ -42,12 +45,16 @@ class TaskSearchOptions(SearchOptions):
             value_labels={s: s for s in TASK_STATUSES},
         ),
         "name": TermsFacet(field="name", label=_("Task")),
+        "short_name": TermsFacet(field="short_name", label=_("Task name")),
+        "workflow": TermsFacet(field="workflow_name", label=_("Workflow")),
     }
+    query_parser_cls = StrictQueryParser
     params_interpreters_cls = [
         QueryStrParam,
         PaginationParam,
         SortParam,
         WorkflowIdParam,
+        DateRangeParam,
         FacetsParam,
     ]
 
@@ -81,5 +88,6 @@ class TasksServiceConfig(RecordServiceConfig, ConfiguratorMixin):
             vars=_task_vars,
             params=["id", "task_id"],
         ),
+        **task_action_links(),
     }
     links_search = pagination_endpoint_links("workflow_tasks.search")

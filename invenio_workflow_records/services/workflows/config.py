@@ -20,7 +20,9 @@ from invenio_records_resources.services.records.params import (
 
 from ...engine.status import WORKFLOW_STATUSES
 from ...records import WorkflowRecord
-from ..params import SubjectParam
+from ..links import workflow_action_links
+from ..params import DateRangeParam, SubjectParam
+from ..queryparser import StrictQueryParser
 from ..results import WorkflowItem
 from .schema import WorkflowSchema
 
@@ -35,6 +37,7 @@ class WorkflowSearchOptions(SearchOptions):
         "oldest": dict(title=_("Oldest"), fields=["created"]),
         "updated": dict(title=_("Recently updated"), fields=["-updated"]),
         "name": dict(title=_("Name"), fields=["name", "-created"]),
+        "duration": dict(title=_("Longest"), fields=["-duration", "-created"]),
         "bestmatch": dict(title=_("Best match"), fields=["_score", "-created"]),
     }
     facets = {
@@ -45,11 +48,13 @@ class WorkflowSearchOptions(SearchOptions):
         ),
         "name": TermsFacet(field="name", label=_("Workflow")),
     }
+    query_parser_cls = StrictQueryParser
     params_interpreters_cls = [
         QueryStrParam,
         PaginationParam,
         SortParam,
         SubjectParam,
+        DateRangeParam,
         FacetsParam,
     ]
 
@@ -81,5 +86,6 @@ class WorkflowsServiceConfig(RecordServiceConfig, ConfiguratorMixin):
         "revisions": EndpointLink(
             "workflows.read_revisions", vars=_workflow_vars, params=["id"]
         ),
+        **workflow_action_links(),
     }
     links_search = pagination_endpoint_links("workflows.search")

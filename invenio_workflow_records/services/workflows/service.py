@@ -229,6 +229,36 @@ class WorkflowsService(WorkflowServiceBase):
             expand=expand,
         )
 
+    def definitions(self, identity):
+        """The definitions ``identity`` may create workflows of, for UIs and clients.
+
+        Each: name, title, params schema, default params and the graph of its
+        tasks (key, Celery name, short name, parent keys), in plan order.
+        Definitions that do not resolve are left out (and logged).
+        """
+        found = []
+        for definition in self._definitions():
+            if not self.check_permission(identity, "create", definition=definition):
+                continue
+            found.append(
+                {
+                    "name": definition.name,
+                    "title": definition.title,
+                    "params_schema": definition.params_schema,
+                    "default_params": definition.default_params,
+                    "tasks": [
+                        {
+                            "key": node.key,
+                            "name": node.task,
+                            "short_name": node.task.rsplit(".", 1)[-1],
+                            "parents": list(node.parents),
+                        }
+                        for node in definition.plan()
+                    ],
+                }
+            )
+        return {"hits": {"hits": found, "total": len(found)}}
+
     def read_revisions(self, identity, id_, page=1, size=25):
         """The workflow's revisions, newest first."""
         workflow = self.record_cls.pid.resolve(id_)
