@@ -359,3 +359,22 @@ def test_database_stopped_while_a_task_finishes(
     assert results(tasks) == [1, 2, 3]
     assert seconds < RECOVERY_BOUND
     env.assert_nothing_stranded({})
+
+
+def test_message_the_worker_cannot_decode_ends_failed(fault_env, create_workflow):
+    """A serializer mismatch: resent a few times, then failed with the reason."""
+    env = fault_env
+    item = create_workflow(
+        name="fault-undecodable", params={"log": env.log}, start=True
+    )
+    item_id = env.track(item.id)
+    took = env.wait_finished(item_id, "failed", timeout=90)
+    report(f"undecodable message -> task failed as Undeliverable in {took:.1f}s")
+    first, second = env.tasks_of(item_id).values()
+    assert first["status"] == "failed"
+    assert first["error"]["type"] == "Undeliverable"
+    assert "no worker started it" in first["error"]["message"]
+    assert first["resends"] == 3
+    assert second["status"] == "skipped"
+    assert env.executions() == []
+    env.assert_nothing_stranded({str(first.id): 0})

@@ -22,7 +22,13 @@ slow_then_quick = chain(step.si(0), step.s(**QUICK), step.s(**QUICK))
 fragile_then_quick = chain(fragile_step.si(0), step.s(**QUICK))
 """A step that is not tried again when its worker is lost, then a quick one."""
 
+undecodable = chain(step.si(0, **QUICK).set(serializer="pickle"), step.s(**QUICK))
+"""A first step sent with a serializer the worker does not accept."""
+
 FAULT_DEFINITIONS = {
+    "fault-undecodable": {
+        "workflow_definition": "tests.mock_module.fault_definitions:undecodable",
+    },
     "fault-steps": {
         "workflow_definition": "tests.mock_module.fault_definitions:steps",
     },
