@@ -137,23 +137,23 @@ def test_start_then_show(cli):
     table = out.split("\n\n")[1].splitlines()
     assert table[0].split() == [
         "KEY",
+        "ID",
         "NAME",
         "STATUS",
         "ATTEMPT",
         "RETRIES",
         "STARTED",
-        "FINISHED",
         "DURATION",
         "MESSAGE",
     ]
     assert_aligned(table)
     rows = [line.split() for line in table[1:]]
-    assert [row[0] for row in rows] == ["0", "1"]  # plan order
-    assert {row[1] for row in rows} == {"tests.mock_module.tasks.add"}
-    assert [row[2:5] for row in rows] == [["succeeded", "1", "0"]] * 2
-    assert all(re.fullmatch(r"\d+\.\ds", row[9]) for row in rows)
-
     data = as_json(cli("show", workflow_id, "--json"))
+    assert [row[0] for row in rows] == ["0", "1"]  # plan order
+    assert [row[1] for row in rows] == [t["id"] for t in data["tasks"]]
+    assert {row[2] for row in rows} == {"add"}
+    assert [row[3:6] for row in rows] == [["succeeded", "1", "0"]] * 2
+    assert all(re.fullmatch(r"\d+\.\ds", row[8]) for row in rows)
     assert data["workflow"]["status"] == "succeeded"
     assert [t["result"] for t in data["tasks"]] == [3, 13]
 
@@ -354,3 +354,284 @@ def _delete_indices(*names):
 def test_list_without_index_is_one_line(cli, three_workflows):
     _delete_indices(WORKFLOW_INDEX)
     assert_error(cli("list"), "reindex")
+
+
+def test_param_help_says_how_to_force_a_string(cli):
+    for command in ("start", "restart", "resume", "task-restart"):
+        help_text = " ".join(ok(cli(command, "--help")).split())
+        assert "read as JSON" in help_text, command
+        assert "-p 'name=\"123\"'" in help_text, command
+
+
+def test_param_values_are_json(cli, create_workflow):
+    probe = as_json(
+        cli(
+            "start",
+            "params-probe",
+            "-p",
+            "size=3",
+            "-p",
+            'name="123"',
+            "-p",
+            "draft=true",
+            "-p",
+            "file_id=abc",
+            "--json",
+        )
+    )
+    assert probe["params"] == {
+        "colour": "blue",
+        "size": 3,
+        "name": "123",
+        "draft": True,
+        "file_id": "abc",
+    }
+
+
+def test_show_prints_the_errors_of_failed_tasks(cli, create_workflow):
+    workflow_id = create_workflow(name="failing", params={}, start=True).id
+    out = ok(cli("show", workflow_id))
+    errors = out.split("\n\n")[2]
+    header, error, *trace = errors.splitlines()
+    assert header == f"Task 1 ({'tests.mock_module.tasks.fail'}) failed (attempt 1):"
+    assert error == "  ValueError: boom"
+    assert trace[0] == "    Traceback (most recent call last):"
+    assert "raise ValueError(message)" in errors
+    assert trace[-1] == "    ValueError: boom"
+
+    brief = ok(cli("show", workflow_id, "--no-traceback"))
+    assert "  ValueError: boom" in brief
+    assert "Traceback" not in brief
+
+
+def _running(create_workflow, monkeypatch, name="sums"):
+    """A started workflow whose tasks never reach Celery: it stays running."""
+    monkeypatch.setattr(
+        "invenio_workflow_records.engine.dispatch.SendTaskOp.on_post_commit",
+        lambda self, uow: None,
+    )
+    return str(create_workflow(name=name, params={}, start=True).id)
+
+
+def _statuses(workflow_id):
+    return [t["status"] for t in TaskRecord.get_workflow_tasks(workflow_id)]
+
+
+def test_task_stop_by_key_or_id(cli, create_workflow, monkeypatch):
+    workflow_id = _running(create_workflow, monkeypatch)
+    out = ok(cli("task-stop", workflow_id, "0"))
+    first = TaskRecord.get_workflow_tasks(workflow_id)[0]
+    assert out == (
+        f"Stopped task 0 (add) {first.id}: stopped; workflow {workflow_id} is "
+        "stopped\n"
+    )
+    assert _statuses(workflow_id) == ["stopped", "skipped"]
+    assert_error(
+        cli("task-stop", workflow_id, str(first.id)), "stopped", "only a pending"
+    )
+
+    other = _running(create_workflow, monkeypatch)
+    second = TaskRecord.get_workflow_tasks(other)[1]
+    data = as_json(cli("task-stop", other, str(second.id), "--json"))
+    assert (data["id"], data["status"]) == (str(second.id), "stopped")
+    assert data["actor"] == {"system": True}
+
+
+def test_task_restart(cli, create_workflow):
+    workflow_id = str(create_workflow(name="failing", params={}, start=True).id)
+    tasks = TaskRecord.get_workflow_tasks(workflow_id)
+    ids = [str(t.id) for t in tasks]
+
+    out = ok(cli("task-restart", workflow_id, "1", "--dry-run"))
+    lines = out.splitlines()
+    assert lines[0] == "Dry run: would run 2 tasks again, nothing changed:"
+    assert lines[1].split() == ["KEY", "ID", "NAME", "STATUS"]
+    assert [line.split() for line in lines[2:]] == [
+        ["1", ids[1], "fail", "failed"],
+        ["2", ids[2], "add", "skipped"],
+    ]
+    assert_aligned(lines[1:])
+    assert [t["attempt"] for t in TaskRecord.get_workflow_tasks(workflow_id)] == [
+        1,
+        1,
+        0,
+    ]
+
+    data = as_json(
+        cli(
+            "task-restart",
+            workflow_id,
+            ids[1],
+            "--no-downstream",
+            "--dry-run",
+            "--json",
+        )
+    )
+    assert data == {"dry_run": True, "downstream": False, "tasks": [ids[1]]}
+
+    out = ok(cli("task-restart", workflow_id, "1", "-p", 'message="again"'))
+    assert out.splitlines()[0] == (
+        f"Restarted 2 tasks of workflow {workflow_id} (failing): failed"
+    )
+    failed = TaskRecord.get_workflow_tasks(workflow_id)[1]
+    assert failed["attempt"] == 2
+    assert failed["error"]["message"] == "again"
+    assert_error(cli("task-restart", workflow_id, "1", "-p", "nope"), "key=value")
+
+
+def test_task_show(cli, create_workflow):
+    workflow_id = str(create_workflow(name="failing", params={}, start=True).id)
+    out = ok(cli("task-show", workflow_id, "1"))
+    fields_text, error_text = out.split("\n\n")
+    fields = dict(line.split(None, 1) for line in fields_text.splitlines())
+    tasks = TaskRecord.get_workflow_tasks(workflow_id)
+    assert fields["Task"] == str(tasks[1].id)
+    assert fields["Key"] == "1"
+    assert fields["Name"] == "tests.mock_module.tasks.fail"
+    assert fields["Workflow"] == f"{workflow_id} (failing)"
+    assert fields["Status"] == "failed"
+    assert fields["Parents"] == "0"
+    assert fields["Args"] == "[]"
+    assert fields["Message"] == "boom"
+    assert error_text.splitlines()[:3] == [
+        "Error:",
+        "  ValueError: boom",
+        "    Traceback (most recent call last):",
+    ]
+    ok_fields = dict(
+        line.split(None, 1)
+        for line in ok(cli("task-show", workflow_id, "0")).splitlines()
+    )
+    assert ok_fields["Result"] == "2"
+    assert "Error" not in ok_fields
+    data = as_json(cli("task-show", workflow_id, str(tasks[2].id), "--json"))
+    assert (data["key"], data["status"]) == ("2", "skipped")
+
+
+def test_history_of_a_workflow_and_a_task(cli, create_workflow):
+    workflow_id = str(create_workflow(name="failing", params={}, start=True).id)
+    ok(cli("task-restart", workflow_id, "1", "--no-downstream"))
+
+    out = ok(cli("history", workflow_id))
+    header, *rows, footer = out.splitlines()
+    assert header.split() == [
+        "REVISION",
+        "TIME",
+        "STATUS",
+        "RUN",
+        "TASKS",
+        "ACTOR",
+        "MESSAGE",
+    ]
+    assert_aligned([header, *rows])
+    data = as_json(cli("history", workflow_id, "--json"))
+    revisions = data["hits"]["hits"]
+    assert len(rows) == data["hits"]["total"] == len(revisions)
+    assert [row.split()[0] for row in rows] == [
+        str(r["revision_id"]) for r in revisions
+    ]
+    assert rows[-1].split()[3:5] == ["running", "1"]  # the start, oldest last
+    assert "system" in rows[-1]
+    assert rows[0].split()[3] == "failed"
+    assert footer == f"1-{len(rows)} of {len(rows)} revisions (newest first, page 1)"
+
+    out = ok(cli("history", workflow_id, "1"))
+    header, *rows, footer = out.splitlines()
+    assert header.split() == [
+        "REVISION",
+        "TIME",
+        "STATUS",
+        "RUN",
+        "ATTEMPT",
+        "ACTOR",
+        "MESSAGE",
+    ]
+    statuses = [row.split()[3] for row in rows]
+    assert statuses == [
+        "failed",
+        "running",
+        "queued",
+        "failed",
+        "running",
+        "queued",
+        "pending",
+    ]
+    attempts = [row.split()[5] for row in rows]
+    assert attempts == ["2", "2", "2", "1", "1", "1", "0"]
+    assert rows[0].endswith("boom")
+    assert "system" in rows[2]  # the restart
+    paged = as_json(
+        cli("history", workflow_id, "1", "--size", "2", "--page", "2", "--json")
+    )
+    assert [r["status"] for r in paged["hits"]["hits"]] == ["queued", "failed"]
+    assert (paged["page"], paged["size"], paged["hits"]["total"]) == (2, 2, 7)
+
+
+@pytest.fixture()
+def two_runs(create_workflow):
+    """A failed and a succeeded workflow, indexed."""
+    failing = str(create_workflow(name="failing", params={}, start=True).id)
+    sums = str(create_workflow(name="sums", params={}, start=True).id)
+    refresh()
+    return failing, sums
+
+
+def test_task_search(cli, two_runs):
+    failing, sums = two_runs
+    data = as_json(cli("tasks", "--json"))
+    assert data["hits"]["total"] == 5
+    failed = as_json(cli("tasks", "--status", "failed", "--json"))["hits"]["hits"]
+    assert [(t["workflow_id"], t["key"]) for t in failed] == [(failing, "1")]
+    for name in ("fail", "tests.mock_module.tasks.fail"):
+        hits = as_json(cli("tasks", "--name", name, "--json"))["hits"]["hits"]
+        assert [t["status"] for t in hits] == ["failed"], name
+    adds = as_json(cli("tasks", "-n", "add", "-s", "succeeded", "--json"))
+    assert adds["hits"]["total"] == 3
+    of_sums = as_json(cli("tasks", "--workflow", sums, "--json"))
+    assert {t["workflow_id"] for t in of_sums["hits"]["hits"]} == {sums}
+    assert of_sums["hits"]["total"] == 2
+    assert as_json(cli("tasks", "--name", "nothing", "--json"))["hits"]["total"] == 0
+
+    out = ok(cli("tasks", "--status", "failed", "--status", "skipped"))
+    header, *rows, footer = out.splitlines()
+    assert header.split() == [
+        "ID",
+        "WORKFLOW",
+        "ID",
+        "WORKFLOW",
+        "KEY",
+        "NAME",
+        "STATUS",
+        "ATTEMPT",
+        "UPDATED",
+        "MESSAGE",
+    ]
+    assert_aligned([header, *rows])
+    assert sorted(row.split()[5] for row in rows) == ["failed", "skipped"]
+    assert all(row.split()[1:3] == [failing, "failing"] for row in rows)
+    assert footer == "1-2 of 2 (page 1)"
+    assert ok(cli("tasks", "--status", "stopped")) == "No tasks found.\n"
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["history", str(uuid.UUID(int=1))], ["No workflow with id"]),
+        (["history", "nope"], ["Malformed workflow id 'nope'"]),
+        (["task-show", str(uuid.UUID(int=1)), "0"], ["No workflow with id"]),
+        (["task-stop", str(uuid.UUID(int=1)), str(uuid.UUID(int=2))], ["No task"]),
+        (["task-restart", "nope", "0"], ["Malformed workflow id"]),
+        (["tasks", "--page", "10000", "--size", "1000"], ["pagination"]),
+    ],
+)
+def test_task_errors_are_one_line(cli, args, words):
+    assert_error(cli(*args), *words)
+
+
+def test_task_of_another_workflow_is_not_found(cli, create_workflow):
+    first = str(create_workflow(name="sums", params={}).id)
+    second = str(create_workflow(name="sums", params={}).id)
+    task_id = str(TaskRecord.get_workflow_tasks(second)[0].id)
+    assert_error(cli("task-show", first, task_id), "No task with id")
+    assert_error(cli("history", first, "9"), "No task with key '9'", "0, 1")
+    assert_error(cli("task-restart", first, "0"), "never started")

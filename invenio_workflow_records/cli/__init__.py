@@ -1,21 +1,28 @@
 # SPDX-License-Identifier: MIT
 """Command line: ``invenio workflows ...``.
 
-``definitions``, ``list``, ``show``, ``start``, ``stop``, ``restart``,
-``resume``, ``reindex``, ``check`` and ``recover``. Actions run as the system identity. Errors are
-reported as one ``Error: ...`` line with a non-zero exit code.
+Workflows: ``definitions``, ``list``, ``show``, ``start``, ``stop``,
+``restart``, ``resume``, ``history``. Tasks: ``tasks`` (search),
+``task-show``, ``task-stop``, ``task-restart``. Indices and repairs:
+``reindex``, ``check`` and ``recover``. Actions run as the system identity.
+Errors are reported as one ``Error: ...`` line with a non-zero exit code.
 """
 
 import click
 
 from .commands import (
     definitions,
+    history,
     list_workflows,
     restart,
     resume,
+    search_tasks,
     show,
     start,
     stop,
+    task_restart,
+    task_show,
+    task_stop,
 )
 from .recovery import recover
 from .reindexing import check, reindex
@@ -34,6 +41,11 @@ for _command in (
     stop,
     restart,
     resume,
+    history,
+    search_tasks,
+    task_show,
+    task_stop,
+    task_restart,
     reindex,
     check,
     recover,

@@ -109,13 +109,57 @@ def task_summary(counts):
 
 
 def owner_text(owner):
-    """``system`` or ``user <id>``."""
+    """``system``, ``user <id>`` or ``anonymous`` (an owner or an actor)."""
     owner = owner or {}
     if owner.get("system"):
         return "system"
     if owner.get("user") is not None:
         return f"user {owner['user']}"
+    if owner.get("anonymous"):
+        return "anonymous"
     return "-"
+
+
+def short_name(task):
+    """A task's name without its module: ``import_record``."""
+    name = task.get("short_name") or task.get("name") or ""
+    return name.rsplit(".", 1)[-1]
+
+
+def error_text(error):
+    """A task error as ``Type: message``."""
+    if not error:
+        return ""
+    return f"{error.get('type') or 'Error'}: {error.get('message') or ''}"
+
+
+def progress_text(progress):
+    """A task's progress as ``3/10 message`` (empty without progress)."""
+    if not progress:
+        return ""
+    words = []
+    if progress.get("current") is not None:
+        total = progress.get("total")
+        words.append(
+            f"{progress['current']}/{total}"
+            if total is not None
+            else str(progress["current"])
+        )
+    if progress.get("message"):
+        words.append(str(progress["message"]))
+    return " ".join(words)
+
+
+def echo_error(error, with_traceback=True):
+    """Print a task error: ``Type: message``, then its traceback, indented."""
+    first, *more = error_text(error).splitlines() or [""]
+    click.echo("  " + click.style(first, fg="red"))
+    for line in more:
+        click.echo("  " + line)
+    trace = (error.get("traceback") or "").rstrip()
+    if with_traceback and trace:
+        for line in trace.splitlines():
+            click.echo("    " + line)
 
 
 def subject_text(subject):

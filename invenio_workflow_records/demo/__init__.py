@@ -12,7 +12,10 @@ temporary directory that it removes at the end:
 * the REST API on ``http://127.0.0.1:PORT/``.
 
 It then runs two example workflows (:mod:`.workflows`) through the services,
-printing every task transition as it happens, and keeps serving the REST API
-until Ctrl-C (or exits after the examples with ``--once``). Only for trying
-the module out: the permission policy of the demo lets anybody read.
+printing every task transition as it happens, prints a ``curl`` line that
+creates and starts a workflow with the personal access token of a demo
+workflow administrator (:mod:`.access`), and keeps serving the REST API
+until Ctrl-C (or exits after the examples and the checks of the REST API
+with ``--once``). Only for trying the module out: the permission policy of
+the demo lets anybody read.
 """

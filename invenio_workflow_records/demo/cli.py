@@ -5,8 +5,10 @@
 instance in a temporary directory (SQLite, osmem-server, an embedded
 Valkey/Redis broker, a real Celery worker, the REST API on 127.0.0.1), runs
 the example workflows while printing their transitions live, prints the
-final statuses and the URLs to query, and serves the REST API until Ctrl-C.
-With ``--once`` it stops after the examples. Everything it started is
+final statuses, the URLs to query and a ``curl`` line that creates and starts
+a workflow with the token of a demo user (see :mod:`.access`), and serves the
+REST API until Ctrl-C. With ``--once`` it checks the URLs and runs that line,
+then stops. Everything it started is
 stopped, and checked to be gone, before it exits.
 
 Exit codes: 0 the examples ended as expected (or Ctrl-C after them); 1
@@ -155,6 +157,7 @@ class Demo:
             f"(pid {_pids(search.processes)})"
         )
 
+        from .access import create_api_user
         from .app import create_demo_app, demo_config
 
         config = demo_config(self.directory, search.hosts, broker.url, api.url)
@@ -174,8 +177,13 @@ class Demo:
         self._create_storage(config)
         self.say(f"  database   {config['SQLALCHEMY_DATABASE_URI']}")
 
+        api_user = create_api_user()
         api.start(app)
         self.say(f"  REST API   {api.url}/  (e.g. {api.url}/workflows)")
+        self.say(
+            f"  API user   {api_user.email} (workflows-admin), token "
+            f"{api_user.token}"
+        )
 
         celery = app.extensions["flask-celeryext"].celery
         deadline = self.began + self.timeout
@@ -193,9 +201,9 @@ class Demo:
         self.examples_started = True
         examples = Examples(TransitionMonitor(out=self.out), self.out)
         problems = examples.run(deadline)
-        urls = examples.summary(api.url)
+        urls = examples.summary(api.url, api_user)
         if self.once:
-            examples.check_api(urls)
+            examples.check_api(urls, deadline)
             problems = examples.problems
         self.examples_done = True
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -300,7 +308,8 @@ def demo(once, port, timeout):
 
     Starts an SQLite database, an embedded search server and broker, a
     Celery worker and the REST API on 127.0.0.1 in a temporary directory,
-    runs two example workflows while printing their transitions, then serves
+    runs two example workflows while printing their transitions, prints a
+    curl line that creates a workflow with a demo user's token, then serves
     the REST API until Ctrl-C. Everything is stopped and removed at the end.
     """
     sys.exit(Demo(once=once, port=port, timeout=timeout).run())

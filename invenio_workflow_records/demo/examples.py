@@ -17,6 +17,7 @@ from invenio_access.permissions import system_identity
 from invenio_db import db
 
 from ..proxies import current_tasks_service, current_workflows_service
+from .access import curl_create_line, parse_curl_line
 from .monitor import short_task_name
 
 
@@ -29,6 +30,7 @@ class Examples:
         self.out = out
         self.problems = []
         self.ids = {}
+        self.curl_line = None
 
     def say(self, text=""):
         """Print a line."""
@@ -117,8 +119,13 @@ class Examples:
         )
         return self.problems
 
-    def summary(self, api_url):
-        """Print the final statuses and the URLs to query."""
+    def summary(self, api_url, api_user=None):
+        """Print the final statuses, the URLs to query and a ``curl`` line.
+
+        With ``api_user`` (see :mod:`.access`), the ``curl`` line creates and
+        starts a workflow with the user's token; it is kept as
+        ``self.curl_line`` for :meth:`check_api`.
+        """
         self.say()
         self.say("Final statuses:")
         for name, workflow_id in self.ids.items():
@@ -156,10 +163,24 @@ class Examples:
             )
         for url in urls:
             self.say(f"  curl {url}")
+        if api_user is not None:
+            self.curl_line = curl_create_line(api_url, api_user.token)
+            self.say()
+            self.say(
+                f"Create and start a workflow as {api_user.email}, a workflow "
+                "administrator of the demo (personal access token):"
+            )
+            self.say(f"  {self.curl_line}")
         return urls
 
-    def check_api(self, urls):
-        """GET each URL anonymously; a problem for any answer but 200."""
+    def check_api(self, urls, deadline):
+        """GET each URL anonymously, then run the printed ``curl`` line.
+
+        A problem for any GET answered otherwise than 200; the ``curl`` line
+        (sent without ``curl``, see :func:`.access.parse_curl_line`) must
+        answer 201 with its token and 401 without it, and the workflow it
+        created must succeed before ``deadline``.
+        """
         self.say()
         self.say("Checking the REST API (anonymous GET):")
         access_log = logging.getLogger("werkzeug")
@@ -167,19 +188,53 @@ class Examples:
         access_log.setLevel(logging.WARNING)
         try:
             self._check_urls(urls)
+            if self.curl_line:
+                self._check_curl_line(self.curl_line, deadline)
         finally:
             access_log.setLevel(level)
 
+    @staticmethod
+    def _send(method, url, headers=None, body=None):
+        """``(status code, JSON body)`` of one request (errors as codes)."""
+        request = urllib.request.Request(
+            url, data=body, headers=headers or {}, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, {}
+        except (OSError, ValueError) as error:
+            return f"error ({error})", {}
+
     def _check_urls(self, urls):
         for url in urls:
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    code, body = response.status, json.load(response)
-            except urllib.error.HTTPError as error:
-                code, body = error.code, {}
-            except (OSError, ValueError) as error:
-                code, body = f"error ({error})", {}
+            code, body = self._send("GET", url)
             total = (body.get("hits") or {}).get("total") if body else None
             detail = f" ({total} hits)" if total is not None else ""
             self.say(f"  GET {url} -> {code}{detail}")
             self.expect(code == 200, f"GET {url} answered {code}, expected 200")
+
+    def _check_curl_line(self, line, deadline):
+        method, url, headers, body = parse_curl_line(line)
+        self.say()
+        self.say("Running the curl line above:")
+        anonymous = {k: v for k, v in headers.items() if k != "Authorization"}
+        code, _ = self._send(method, url, anonymous, body)
+        self.say(f"  {method} {url} without the token -> {code}")
+        self.expect(code == 401, f"{method} {url} without a token answered {code}")
+        code, created = self._send(method, url, headers, body)
+        detail = ""
+        if code == 201:
+            detail = f" (workflow {created.get('id')}, {created.get('status')})"
+        self.say(f"  {method} {url} with the token -> {code}{detail}")
+        if not self.expect(code == 201, f"the curl line answered {code}, not 201"):
+            return
+        self.monitor.track(created["id"], "curl")
+        self.monitor.wait(lambda: self.monitor.finished(created["id"]), deadline)
+        status = self.monitor.status(created["id"])
+        self.expect(
+            status == "succeeded",
+            f"the workflow created by the curl line ended {status}",
+        )
+        self.say(f"  the workflow created with the token ended {status}")

@@ -417,6 +417,7 @@ def restart_task(workflow_id, task_id, overrides, downstream, dry_run, uow, acto
     affected = [task] + (run.downstream(task) if downstream else [])
     if dry_run:
         return [t.key for t in affected]
+    run.workflow.pop("message", None)
     for each in affected:
         if each["status"] in RUNNING:
             run.revoke(each)

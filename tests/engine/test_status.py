@@ -15,7 +15,7 @@ STATUSES = TASK_STATUSES
 
 
 def expected(statuses):
-    """The rule of DESIGN section 3, written independently of the engine."""
+    """The rule of docs/design.md section 3, written independently of the engine."""
     if any(s in ("pending", "queued", "running", "retrying") for s in statuses):
         return "running"
     if all(s == "succeeded" for s in statuses):

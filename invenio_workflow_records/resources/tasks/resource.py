@@ -21,7 +21,7 @@ class TasksResource(WorkflowResourceBase):
     """Read, list and search the tasks of workflows."""
 
     def create_url_rules(self):
-        """The task routes of DESIGN section 5."""
+        """The task routes (docs/design.md, section 5)."""
         routes = self.config.routes
         return [
             route("GET", routes["list"], self.list),

@@ -21,7 +21,7 @@ class WorkflowsResource(WorkflowResourceBase):
     """Create, read and search workflow runs."""
 
     def create_url_rules(self):
-        """The routes of DESIGN section 5 for workflows."""
+        """The workflow routes (docs/design.md, section 5)."""
         routes = self.config.routes
         return [
             route("GET", routes["list"], self.search),
