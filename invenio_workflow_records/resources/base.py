@@ -12,9 +12,11 @@ from flask_resources import (
 from invenio_records_resources.resources.records.args import SearchRequestArgsSchema
 
 from .errors import WorkflowErrorHandlersMixin, limit_request_body
+from .parsers import StrictBodyParsersFromConf
 
 request_data = request_body_parser(
-    parsers=from_conf("request_body_parsers"),
+    # The configured parsers, with JSON decoded strictly (400, never 500).
+    parsers=StrictBodyParsersFromConf("request_body_parsers"),
     default_content_type=from_conf("default_content_type"),
 )
 request_view_args = request_parser(from_conf("request_view_args"), location="view_args")

@@ -59,6 +59,43 @@ def _database_error(error):
     return DatabaseUnavailable(retry_after=5)
 
 
+class InvalidRequestBodyError(HTTPJSONException):
+    """400: the request body is not JSON that this API can accept."""
+
+    code = 400
+
+    def __init__(self, description, errors=None):
+        """A 400 answer with ``description`` and optional field ``errors``."""
+        super().__init__(code=400, description=description, errors=errors)
+
+
+def _rollback():
+    """Roll the session back, so that a failed request leaves nothing behind."""
+    try:
+        from invenio_db import db
+
+        db.session.rollback()
+    except Exception:
+        pass
+
+
+def _bad_input(description):
+    """An error handler answering 400 with ``description``, after a rollback.
+
+    A safety net for errors that only client input should cause but that
+    escaped the strict body parser (see ``parsers.py``).
+    """
+
+    def handler(error):
+        from flask import current_app
+
+        _rollback()
+        current_app.logger.warning("Bad input reached the service: %r", error)
+        return HTTPJSONException(code=400, description=description)
+
+    return handler
+
+
 class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
     """Records-resources error handlers plus the ones of this module."""
 
@@ -77,6 +114,12 @@ class WorkflowErrorHandlersMixin(ErrorHandlersMixin):
         ),
         OperationalError: create_error_handler(_database_error),
         DisconnectionError: create_error_handler(_database_error),
+        RecursionError: create_error_handler(
+            _bad_input("The request is nested too deeply to be processed.")
+        ),
+        UnicodeDecodeError: create_error_handler(
+            _bad_input("The request is not valid UTF-8.")
+        ),
         RequestEntityTooLarge: create_error_handler(
             lambda e: HTTPJSONException(
                 code=413, description="The request body is too large."
