@@ -227,6 +227,23 @@ class StrictBodyParsersFromConf(ConfigAttrValue):
     """
 
     def resolve(self, config):
-        """The parsers of ``config``, by content type."""
+        """The parsers of ``config``, by media type (parameters ignored)."""
         parsers = super().resolve(config)
-        return {content_type: strict(p) for content_type, p in parsers.items()}
+        return ParsersByMediaType(
+            {content_type: strict(p) for content_type, p in parsers.items()}
+        )
+
+
+class ParsersByMediaType(dict):
+    """Parsers looked up by media type: ``application/json; charset=utf-8`` too.
+
+    flask-resources looks parsers up by the whole ``Content-Type`` header, so
+    the charset parameter most HTTP clients send would be a 415.
+    """
+
+    def get(self, content_type, default=None):
+        """The parser of ``content_type``'s media type, without its parameters."""
+        if content_type is None:
+            return default
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        return super().get(media_type, default)

@@ -190,3 +190,17 @@ def test_safety_net_for_errors_past_the_parser(
     assert res.status_code == 400
     assert res.json["status"] == 400
     assert expected in res.json["message"]
+
+
+def test_a_json_body_with_a_charset_parameter_is_accepted(login, admin, search_clear):
+    """``application/json; charset=utf-8`` is JSON, as most clients send it."""
+    client = login(admin)
+    res = client.post(
+        "/workflows",
+        data=json.dumps({"name": "sums", "params": {}}).encode(),
+        headers={
+            "content-type": "application/json; charset=utf-8",
+            "accept": "application/json",
+        },
+    )
+    assert res.status_code == 201, res.json
