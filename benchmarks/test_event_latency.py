@@ -77,7 +77,8 @@ def test_event_latency(app, db, search_clear, monkeypatch, client):
             )
             db.session.commit()
             created = time.perf_counter() - start
-            tasks = len(TaskRecord.get_workflow_tasks(item.id))
+            workflow_id = str(item.id)
+            tasks = len(TaskRecord.get_workflow_tasks(workflow_id))
             if os.environ.get("PROFILE") and n == 100 and label == "chain":
                 import cProfile
                 import pstats
@@ -97,7 +98,7 @@ def test_event_latency(app, db, search_clear, monkeypatch, client):
     for _ in range(30):
         start = time.perf_counter()
         res = client.get(
-            f"/workflows/{item.id}", headers={"accept": "application/json"}
+            f"/workflows/{workflow_id}", headers={"accept": "application/json"}
         )
         times.append(time.perf_counter() - start)
     print(

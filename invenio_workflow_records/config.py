@@ -82,7 +82,14 @@ WORKFLOWS_DB_RETRY_SECONDS = 60
 """How long a worker retries recording a transition while the database is unreachable."""
 
 WORKFLOWS_DB_PRE_PING = True
-"""Check each pooled database connection before use (SQLAlchemy's ``pool_pre_ping``)."""
+"""Check pooled database connections before use, as ``pool_pre_ping`` does.
+
+Only connections idle for ``WORKFLOWS_DB_PING_AFTER`` seconds or more are
+pinged: a dead one (database restart, failover) is replaced.
+"""
+
+WORKFLOWS_DB_PING_AFTER = 1.0
+"""Seconds of idleness after which a pooled connection is pinged before use."""
 
 WORKFLOWS_MAX_RESENDS = 3
 """How often the recovery pass resends a message that was sent but never started.

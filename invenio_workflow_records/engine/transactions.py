@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 from invenio_db import db
 from invenio_db.uow import UnitOfWork
@@ -21,6 +22,37 @@ from . import store
 
 RETRYABLE = (OperationalError, DisconnectionError)
 """Errors of a database that is (momentarily) unreachable."""
+
+
+def ping_idle_connections(engine, idle_seconds):
+    """Ping a pooled connection at checkout when it was idle for ``idle_seconds``.
+
+    A dead connection is replaced (the pool retries the checkout with a new
+    one); a connection used a moment ago is trusted, as a failure then is
+    handled by the retry of :func:`run_in_transaction` or answered 503.
+    """
+    if getattr(engine, "_workflows_idle_ping", False):
+        return
+    engine._workflows_idle_ping = True
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        now = time.monotonic()
+        last = record.info.get("workflows_last_checkin")
+        if last is not None and now - last < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            raise DisconnectionError(f"Stale pooled connection: {error}") from error
+
+    @sa.event.listens_for(engine, "checkin")
+    def _remember_use(dbapi_connection, record):
+        record.info["workflows_last_checkin"] = time.monotonic()
 
 
 class EngineUnitOfWork(UnitOfWork):
