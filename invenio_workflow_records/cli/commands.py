@@ -33,7 +33,7 @@ from .output import (
     timestamp,
 )
 
-SORT_OPTIONS = ["newest", "oldest", "updated", "name", "bestmatch"]
+SORT_OPTIONS = ["newest", "oldest", "updated", "name", "duration", "bestmatch"]
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
@@ -49,6 +49,42 @@ param_option = click.option(
     "that is not JSON (file_id=abc) is a string. To force a string, quote it as "
     "JSON: -p 'name=\"123\"'.",
 )
+
+
+query_option = click.option("--query", "-q", help="Search query (query string syntax).")
+size_option = click.option(
+    "--size", type=click.IntRange(1, 1000), default=25, show_default=True
+)
+page_option = click.option(
+    "--page", type=click.IntRange(min=1), default=1, show_default=True
+)
+
+
+def sort_option(choices):
+    """The ``--sort`` option of a search with these sort orders."""
+    return click.option(
+        "--sort",
+        type=click.Choice(choices),
+        default=None,
+        help="Sort order (default: newest; best match with a query).",
+    )
+
+
+def search_params(page, size, sort, query, facets, **filters):
+    """The ``params`` of a service search from CLI options (empty ones left out)."""
+    params = {"page": page, "size": size}
+    params.update({key: value for key, value in filters.items() if value})
+    if sort:
+        params["sort"] = sort
+    if query:
+        params["q"] = query
+    params["facets"] = {key: list(value) for key, value in facets.items() if value}
+    return params
+
+
+def echo_no_hits(what, total, page):
+    """Say that a page of results is empty, and why."""
+    click.echo(f"No {what} found." if not total else f"No {what} on page {page}.")
 
 
 def describe_definition(name):
@@ -115,32 +151,17 @@ def definitions(as_json):
 )
 @click.option("--name", "-n", multiple=True, help="Only this definition (repeatable).")
 @click.option("--subject", metavar="TYPE:ID", help="Only workflows on this subject.")
-@click.option("--query", "-q", help="Search query (query string syntax).")
-@click.option(
-    "--sort",
-    type=click.Choice(SORT_OPTIONS),
-    default=None,
-    help="Sort order (default: newest; best match with a query).",
-)
-@click.option("--size", type=click.IntRange(1, 1000), default=25, show_default=True)
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@query_option
+@sort_option(SORT_OPTIONS)
+@size_option
+@page_option
 @json_option
 @with_appcontext
 def list_workflows(status, name, subject, query, sort, size, page, as_json):
     """Search workflow runs, like GET /api/workflows."""
-    params = {"page": page, "size": size}
-    if sort:
-        params["sort"] = sort
-    if query:
-        params["q"] = query
-    if subject:
-        params["subject"] = subject
-    facets = {}
-    if status:
-        facets["status"] = list(status)
-    if name:
-        facets["name"] = list(name)
-    params["facets"] = facets
+    params = search_params(
+        page, size, sort, query, {"status": status, "name": name}, subject=subject
+    )
     with cli_errors():
         result = current_workflows_service.search(system_identity, params=params)
         data = result.to_dict()
@@ -150,9 +171,7 @@ def list_workflows(status, name, subject, query, sort, size, page, as_json):
     hits = data["hits"]["hits"]
     total = data["hits"]["total"]
     if not hits:
-        click.echo(
-            "No workflows found." if not total else f"No workflows on page {page}."
-        )
+        echo_no_hits("workflows", total, page)
         return
     rows = [
         [
@@ -365,7 +384,7 @@ def resume(workflow_id, params, as_json):
 
 # Tasks: one task of a workflow, its actions, and the search of all tasks.
 
-TASK_SORT_OPTIONS = ["newest", "oldest", "updated", "bestmatch"]
+TASK_SORT_OPTIONS = ["newest", "oldest", "updated", "duration", "bestmatch"]
 
 task_argument = click.argument("task", metavar="TASK")
 """A task of the workflow: its id, or its key (the KEY column of ``show``)."""
@@ -588,33 +607,24 @@ def expand_task_names(names):
     metavar="ID",
     help="Only the tasks of this workflow (repeatable).",
 )
-@click.option("--query", "-q", help="Search query (query string syntax).")
-@click.option(
-    "--sort",
-    type=click.Choice(TASK_SORT_OPTIONS),
-    default=None,
-    help="Sort order (default: newest; best match with a query).",
-)
-@click.option("--size", type=click.IntRange(1, 1000), default=25, show_default=True)
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@query_option
+@sort_option(TASK_SORT_OPTIONS)
+@size_option
+@page_option
 @json_option
 @with_appcontext
 def search_tasks(status, name, workflow_ids, query, sort, size, page, as_json):
     """Search the tasks of all workflows, like GET /api/tasks."""
-    params = {"page": page, "size": size}
-    if sort:
-        params["sort"] = sort
-    if query:
-        params["q"] = query
-    if workflow_ids:
-        params["workflow_id"] = list(workflow_ids)
-    facets = {}
-    if status:
-        facets["status"] = list(status)
     with cli_errors():
-        if name:
-            facets["name"] = expand_task_names(name)
-        params["facets"] = facets
+        names = expand_task_names(name) if name else ()
+        params = search_params(
+            page,
+            size,
+            sort,
+            query,
+            {"status": status, "name": names},
+            workflow_id=list(workflow_ids),
+        )
         data = current_tasks_service.search(system_identity, params=params).to_dict()
     if as_json:
         echo_json(data)
@@ -622,7 +632,7 @@ def search_tasks(status, name, workflow_ids, query, sort, size, page, as_json):
     hits = data["hits"]["hits"]
     total = data["hits"]["total"]
     if not hits:
-        click.echo("No tasks found." if not total else f"No tasks on page {page}.")
+        echo_no_hits("tasks", total, page)
         return
     rows = [
         [
