@@ -129,15 +129,11 @@ def mark_unsent(task_ids):
     """Record that these tasks' messages were not sent (best effort)."""
     from invenio_db import db
 
-    from .store import TASKS, as_uuid
+    from .store import set_sent
 
     try:
         with db.engine.begin() as connection:
-            connection.execute(
-                TASKS.update()
-                .where(TASKS.c.id.in_([as_uuid(i) for i in task_ids]))
-                .values(sent_at=None)
-            )
+            set_sent(task_ids, None, connection)
     except Exception:
         # The dispatch deadline covers this case too.
         current_app.logger.exception("Could not mark task messages as unsent")

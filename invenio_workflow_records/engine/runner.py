@@ -12,6 +12,7 @@ and failures load every task of the workflow: they act on the whole graph.
 """
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 
@@ -294,8 +295,12 @@ def _set_actor(document, actor):
         document.pop("actor", None)
 
 
+@lru_cache(maxsize=None)
 def _overridden(workflow_class):
-    """Names of the ``Workflow`` members that ``workflow_class`` overrides."""
+    """Names of the ``Workflow`` members that ``workflow_class`` overrides.
+
+    Cached: it is asked on every event of a class-based definition.
+    """
     from ..definitions.workflow import Workflow
 
     return {

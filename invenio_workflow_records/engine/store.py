@@ -375,13 +375,18 @@ def update_workflow(workflow, counts, revise, transaction_id, created=False):
     _forget(WorkflowMetadata, [workflow.id])
 
 
-def set_sent(task_ids, sent_at):
-    """Record when the messages of these tasks were sent (None: not sent)."""
-    db.session.execute(
+def set_sent(task_ids, sent_at, connection=None):
+    """Record when the messages of these tasks were sent (None: not sent).
+
+    On ``connection`` when given (a transaction of its own), else in the
+    session's transaction.
+    """
+    statement = (
         TASKS.update()
         .where(TASKS.c.id.in_([as_uuid(i) for i in task_ids]))
         .values(sent_at=sent_at)
     )
+    (connection or db.session).execute(statement)
 
 
 def renew_lease(connection, task_id, celery_id, until):
