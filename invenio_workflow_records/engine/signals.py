@@ -8,7 +8,12 @@ does not stay ``running`` forever.
 """
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
-from celery.signals import task_failure, worker_ready, worker_shutdown
+from celery.signals import (
+    task_failure,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from . import runner
 from .dispatch import parse_celery_id
@@ -60,3 +65,24 @@ def stop_recovery_timer(**kwargs):
     """Stop the recovery timer of this worker."""
     while _timers:
         _timers.pop().stop()
+
+
+@worker_process_init.connect
+def forget_inherited_connections(**kwargs):
+    """Give a newly forked pool process database connections of its own.
+
+    The main process holds pooled connections (its recovery timer uses
+    them); a child forked later inherits their sockets, and two processes
+    talking over one socket read each other's results. Dropping the
+    inherited pool (without closing the parent's connections) avoids that.
+    """
+    from celery import current_app as current_celery
+
+    flask_app = getattr(current_celery, "flask_app", None)
+    if flask_app is None:
+        return
+    from invenio_db import db
+
+    with flask_app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
