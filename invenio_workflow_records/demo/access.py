@@ -125,3 +125,35 @@ def parse_curl_line(line):
     if url is None:
         raise ValueError(f"no URL in {line!r}")
     return method, url, headers, body
+
+
+def create_ui_user(email, password, workflows_admin=True):
+    """A user who may open the admin pages; with ``workflows_admin``, act too.
+
+    Grants invenio-administration's ``administration-access`` action (the
+    pages) and, unless ``workflows_admin`` is false, the module's
+    ``workflows-admin`` action (every workflow, every button). Needs an
+    application context; commits; returns the user's id.
+    """
+    from flask_security.utils import hash_password
+    from invenio_access import action_factory
+
+    administration_access = action_factory("administration-access")
+    try:
+        user = current_datastore.create_user(
+            email=email,
+            password=hash_password(password),
+            active=True,
+            confirmed_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        )
+        db.session.flush()
+        db.session.add(ActionUsers.allow(administration_access, user=user))
+        if workflows_admin:
+            db.session.add(ActionUsers.allow(workflows_admin_action, user=user))
+        db.session.commit()
+        return user.id
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()

@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: MIT
 """Configuration and Flask application of the demo instance.
 
-The demo process and its Celery worker build the same Invenio REST API
-application (``invenio_app.factory.create_api``) from the same configuration:
-:func:`demo_config` makes it (JSON-serializable, so that it reaches the
-worker in the environment variable :data:`CONFIG_ENV`) and
-:func:`create_demo_app` builds the application from it.
+The demo process and its Celery worker build their applications from the
+same configuration: :func:`demo_config` makes it (JSON-serializable, so that
+it reaches the worker in the environment variable :data:`CONFIG_ENV`) and
+:func:`create_demo_app` builds an application from it. The worker's is the
+REST API alone (``invenio_app.factory.create_api``); the demo serves either
+the same or, with the UI, the UI application with the REST API under
+``/api`` (``invenio_app.factory.create_app``).
 """
 
 import json
 import os
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 from .workflows import DEFINITIONS
 
@@ -39,19 +42,55 @@ SECURE_HEADERS = {
 """Talisman headers for plain HTTP on 127.0.0.1 (Invenio forces HTTPS)."""
 
 
-def demo_config(directory, search_hosts, broker_url, api_url):
+SESSION_REDIS_DB = 1
+"""Database of the broker's Redis server that holds the login sessions."""
+
+
+def session_redis_url(broker_url, database=SESSION_REDIS_DB):
+    """``broker_url`` (``redis://host:port/0``) with another database number.
+
+    >>> session_redis_url("redis://127.0.0.1:6379/0")
+    'redis://127.0.0.1:6379/1'
+    """
+    parts = urlsplit(broker_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def api_url_of(server_url, ui=False):
+    """Base URL of the REST API: under ``/api`` with the UI, else the root.
+
+    >>> api_url_of("http://127.0.0.1:5000", ui=True)
+    'http://127.0.0.1:5000/api'
+    """
+    return f"{server_url}/api" if ui else server_url
+
+
+def demo_config(directory, search_hosts, broker_url, server_url, ui_build=None):
     """The application configuration of a demo instance in ``directory``.
 
     ``search_hosts`` is the ``SEARCH_HOSTS`` list, ``broker_url`` the Redis
-    URL of the broker and ``api_url`` the base URL of the REST API (used in
-    the ``links`` of the responses).
+    URL of the broker and ``server_url`` the base URL the demo serves on
+    (used in the ``links`` of the responses). With ``ui_build`` (a finished
+    :class:`.assets.AssetBuild`), the configuration of the UI application:
+    its assets, the REST API under ``/api`` and login sessions in the
+    broker's Redis server (:data:`SESSION_REDIS_DB`), so that the UI and the
+    API application share them. The worker's REST application ignores these.
     """
     secret = secrets.token_hex(24)
+    config = _base_config(directory, search_hosts, broker_url, secret)
+    config["SITE_UI_URL"] = server_url
+    config["SITE_API_URL"] = api_url_of(server_url, ui=ui_build is not None)
+    if ui_build is not None:
+        config.update(ui_build.app_config())
+        config["ACCOUNTS_SESSION_REDIS_URL"] = session_redis_url(broker_url)
+    return config
+
+
+def _base_config(directory, search_hosts, broker_url, secret):
+    """What every demo application needs: storage, broker, the module."""
     return {
         "SECRET_KEY": secret,
         "SECURITY_PASSWORD_SALT": secret,
-        "SITE_API_URL": api_url,
-        "SITE_UI_URL": api_url,
         "APP_DEFAULT_SECURE_HEADERS": SECURE_HEADERS,
         "RATELIMIT_ENABLED": False,
         "MAIL_SUPPRESS_SEND": True,
@@ -98,16 +137,22 @@ def load_config(environ=None):
     return json.loads(raw) if raw else None
 
 
-def create_demo_app(config):
-    """The Invenio REST API application of the demo, built from ``config``.
+def create_demo_app(config, ui=False):
+    """The Invenio application of the demo, built from ``config``.
 
-    Both processes use SQLAlchemy's ``NullPool``: no connection outlives its
-    session, none is shared across the worker's fork, and SQLite's locks
-    are held only as long as a transaction.
+    ``ui``: the UI application with the REST API under ``/api``
+    (``invenio_app.factory.create_app``, what the pages need); else the REST
+    API alone (the worker's). Both processes use SQLAlchemy's ``NullPool``:
+    no connection outlives its session, none is shared across the worker's
+    fork, and SQLite's locks are held only as long as a transaction.
     """
-    from invenio_app.factory import create_api
+    from invenio_app.factory import create_api, create_app
     from sqlalchemy.pool import NullPool
 
-    return create_api(
-        **config, SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool, "echo": False}
+    factory = create_app if ui else create_api
+    return factory(
+        **{
+            "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool, "echo": False},
+            **config,
+        }
     )

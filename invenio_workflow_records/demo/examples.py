@@ -6,12 +6,17 @@ module would: ``pdf-plots`` is created and started and must succeed;
 ``flaky-import`` is created and started with ``{"fail": true}`` and must
 fail, then is resumed with ``{"fail": false}`` and must succeed, keeping the
 result of its first task (which does not run again).
+
+:meth:`Examples.summary` then prints where to see them: the REST API and,
+when the demo serves the admin UI, its pages and the login of its
+administrator (:class:`UiAdmin`).
 """
 
 import json
 import logging
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 from invenio_access.permissions import system_identity
 from invenio_db import db
@@ -19,6 +24,34 @@ from invenio_db import db
 from ..proxies import current_tasks_service, current_workflows_service
 from .access import curl_create_line, parse_curl_line
 from .monitor import short_task_name
+
+
+@dataclass
+class UiAdmin:
+    """The admin UI the demo serves at ``url``, and who may log in."""
+
+    url: str
+    email: str
+    password: str
+
+    @property
+    def login_url(self):
+        """The login page."""
+        return f"{self.url}/login/"
+
+    @property
+    def dashboard_url(self):
+        """The workflows dashboard (search page)."""
+        return f"{self.url}/administration/workflows"
+
+    @property
+    def tasks_url(self):
+        """The list of all tasks."""
+        return f"{self.url}/administration/workflow-tasks"
+
+    def workflow_url(self, workflow_id):
+        """The detail page of one workflow."""
+        return f"{self.dashboard_url}/{workflow_id}"
 
 
 class Examples:
@@ -119,13 +152,31 @@ class Examples:
         )
         return self.problems
 
-    def summary(self, api_url, api_user=None):
+    def summary(self, api_url, api_user=None, ui_admin=None):
         """Print the final statuses, the URLs to query and a ``curl`` line.
 
         With ``api_user`` (see :mod:`.access`), the ``curl`` line creates and
         starts a workflow with the user's token; it is kept as
-        ``self.curl_line`` for :meth:`check_api`.
+        ``self.curl_line`` for :meth:`check_api`. With ``ui_admin`` (a
+        :class:`UiAdmin`), the admin pages and their login come last. Returns
+        the REST URLs.
         """
+        self._print_statuses()
+        urls = self._print_rest_urls(api_url)
+        if api_user is not None:
+            self.curl_line = curl_create_line(api_url, api_user.token)
+            self.say()
+            self.say(
+                f"Create and start a workflow as {api_user.email}, a workflow "
+                "administrator of the demo (personal access token):"
+            )
+            self.say(f"  {self.curl_line}")
+        if ui_admin is not None:
+            self._print_admin_pages(ui_admin)
+        return urls
+
+    def _print_statuses(self):
+        """The status, task counts and last result of each example."""
         self.say()
         self.say("Final statuses:")
         for name, workflow_id in self.ids.items():
@@ -144,6 +195,9 @@ class Examples:
             self.say(
                 f"  {name} result: {json.dumps(last.get('result'), sort_keys=True)}"
             )
+
+    def _print_rest_urls(self, api_url):
+        """``curl`` lines for the REST API's URLs of the examples; the URLs."""
         flaky = self.ids.get("flaky-import")
         some_task = next(iter(self.tasks(flaky).values()), {}) if flaky else {}
         self.say()
@@ -163,15 +217,19 @@ class Examples:
             )
         for url in urls:
             self.say(f"  curl {url}")
-        if api_user is not None:
-            self.curl_line = curl_create_line(api_url, api_user.token)
-            self.say()
-            self.say(
-                f"Create and start a workflow as {api_user.email}, a workflow "
-                "administrator of the demo (personal access token):"
-            )
-            self.say(f"  {self.curl_line}")
         return urls
+
+    def _print_admin_pages(self, ui_admin):
+        """The admin pages, each example's among them, and how to log in."""
+        self.say()
+        self.say("Admin UI (log in as this workflow administrator of the demo):")
+        self.say(f"  {'email':<13} {ui_admin.email}")
+        self.say(f"  {'password':<13} {ui_admin.password}")
+        self.say(f"  {'login':<13} {ui_admin.login_url}")
+        self.say(f"  {'dashboard':<13} {ui_admin.dashboard_url}")
+        self.say(f"  {'tasks':<13} {ui_admin.tasks_url}")
+        for name, workflow_id in self.ids.items():
+            self.say(f"  {name:<13} {ui_admin.workflow_url(workflow_id)}")
 
     def check_api(self, urls, deadline):
         """GET each URL anonymously, then run the printed ``curl`` line.
