@@ -52,9 +52,7 @@ new MutationObserver((mutations, observer) => {
     observer.disconnect();
   }
 }).observe(document, {childList: true, subtree: true});
-""" % (
-    NODES
-)
+""" % (NODES)
 
 MEASURES = """
 const nav = performance.getEntriesByType("navigation")[0];

@@ -37,7 +37,7 @@ def _screenshot_dir(site):
 
 @pytest.fixture(scope="session")
 def site():
-    """The running site (database, search, broker, worker, UI + API)."""
+    """A running site: database, search, broker, worker, UI and API."""
     from .site import Site
 
     running = Site().start()

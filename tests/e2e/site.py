@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """A running Invenio site for the browser tests and the dashboard benchmark.
 
-:class:`Site` starts, in a directory of its own: the database (a private
-PostgreSQL database on the server of ``SQLALCHEMY_DATABASE_URI``, else an
+:class:`Site` starts, in a directory of its own: the database (a schema of its
+own in the PostgreSQL database of ``SQLALCHEMY_DATABASE_URI``, else an
 SQLite file), the search server (``SEARCH_HOSTS``, else an embedded
 osmem-server), the broker (``WORKFLOWS_TEST_REDIS_URL``, else an embedded
 Valkey), a real Celery worker process, and the Invenio UI with the REST API
@@ -163,6 +163,7 @@ class Site:
         self.say(f"site: {self.url} (worker log {self.worker.log_path})")
 
     def _database(self):
+        """A private database: a schema of its own on PostgreSQL, else SQLite."""
         uri = os.environ.get("SQLALCHEMY_DATABASE_URI", "")
         if not uri.startswith("postgresql"):
             return f"sqlite:///{os.path.join(self.directory, 'e2e.db')}"
@@ -170,21 +171,19 @@ class Site:
 
         admin = sa.create_engine(uri, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE {self.name}"))
+            connection.execute(sa.text(f"CREATE SCHEMA {self.name}"))
 
         def drop():
             with admin.connect() as connection:
                 connection.execute(
-                    sa.text(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+                    sa.text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
                 )
             admin.dispose()
 
         self.stack.callback(drop)
-        return (
-            sa.engine.make_url(uri)
-            .set(database=self.name)
-            .render_as_string(hide_password=False)
-        )
+        url = sa.engine.make_url(uri)
+        url = url.update_query_dict({"options": f"-csearch_path={self.name}"})
+        return url.render_as_string(hide_password=False)
 
     def _search(self):
         if os.environ.get("SEARCH_HOSTS"):

@@ -21,7 +21,9 @@ WAIT = 30
 
 def wait_for(chromium, condition, timeout=WAIT, message=""):
     """Wait until ``condition(chromium)`` is truthy; its value."""
-    return WebDriverWait(chromium, timeout, poll_frequency=0.2).until(condition, message)
+    return WebDriverWait(chromium, timeout, poll_frequency=0.2).until(
+        condition, message
+    )
 
 
 def css(chromium, selector):

@@ -184,7 +184,9 @@ export const WorkflowDashboard = ({ config }) => {
       const { data: workflow } = await WorkflowsApi.read(config.workflowEndpoint);
       const tasks = await fetchAllTasks(workflow.links.tasks, config.tasksPageSize || 100);
       if (stale()) return;
+      performance.mark("wf-set-start");
       setState({ workflow, tasks, error: null, failure: null });
+      performance.measure("wf-set", "wf-set-start");
       if (isLiveStatus(workflow.status)) timer.current = setTimeout(refresh, pollInterval);
     } catch (e) {
       if (stale()) return;
