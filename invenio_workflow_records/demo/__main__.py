@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""``python -m invenio_workflow_records.demo [--once] [--port N]``: the demo."""
+"""``python -m invenio_workflow_records.demo [--once] [--no-ui] [--port N]``: the demo."""
 
 from .cli import demo
 

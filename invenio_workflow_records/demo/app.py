@@ -41,6 +41,17 @@ SECURE_HEADERS = {
 }
 """Talisman headers for plain HTTP on 127.0.0.1 (Invenio forces HTTPS)."""
 
+UI_CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    # Semantic UI embeds its icon fonts and images as data: URLs, and
+    # libraries inject <style> elements; scripts stay 'self' only.
+    "font-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "object-src": ["'none'"],
+}
+"""The pages' Content-Security-Policy: no inline or foreign script."""
+
 
 SESSION_REDIS_DB = 1
 """Database of the broker's Redis server that holds the login sessions."""
@@ -72,9 +83,10 @@ def demo_config(directory, search_hosts, broker_url, server_url, ui_build=None):
     URL of the broker and ``server_url`` the base URL the demo serves on
     (used in the ``links`` of the responses). With ``ui_build`` (a finished
     :class:`.assets.AssetBuild`), the configuration of the UI application:
-    its assets, the REST API under ``/api`` and login sessions in the
-    broker's Redis server (:data:`SESSION_REDIS_DB`), so that the UI and the
-    API application share them. The worker's REST application ignores these.
+    its assets, the REST API under ``/api``, the pages' content security
+    policy, the dashboard after the login and login sessions in the broker's
+    Redis server (:data:`SESSION_REDIS_DB`), so that the UI and the API
+    application share them. The worker's REST application ignores these.
     """
     secret = secrets.token_hex(24)
     config = _base_config(directory, search_hosts, broker_url, secret)
@@ -83,6 +95,12 @@ def demo_config(directory, search_hosts, broker_url, server_url, ui_build=None):
     if ui_build is not None:
         config.update(ui_build.app_config())
         config["ACCOUNTS_SESSION_REDIS_URL"] = session_redis_url(broker_url)
+        config["APP_DEFAULT_SECURE_HEADERS"] = {
+            **SECURE_HEADERS,
+            "content_security_policy": UI_CONTENT_SECURITY_POLICY,
+        }
+        # After the login, the workflows dashboard (the demo has no "/").
+        config["SECURITY_POST_LOGIN_VIEW"] = "/administration/workflows"
     return config
 
 

@@ -30,6 +30,9 @@ PROJECT = "invenio_workflow_records.demo.theme:demo_project"
 
 MANIFEST = os.path.join("dist", "manifest.json")
 
+KEEP_BUILDS = 3
+"""Builds kept in the cache (each about 30 MB; the newest holds node_modules)."""
+
 
 class AssetBuildError(Exception):
     """The assets could not be built (the message says why, in one line)."""
@@ -184,6 +187,22 @@ class AssetBuild:
                 candidates.append((os.path.getmtime(folder), folder))
         if candidates:
             os.rename(max(candidates)[1], target)
+
+    def _prune(self, keep=KEEP_BUILDS):
+        """Remove all but the ``keep`` newest builds (this one included).
+
+        A running demo may still serve an older build: the newest few stay.
+        """
+        builds = []
+        for name in os.listdir(self.root):
+            folder = os.path.join(self.root, name)
+            if name != self.key and os.path.isdir(folder):
+                builds.append((os.path.getmtime(folder), folder))
+        for _, folder in sorted(builds, reverse=True)[keep - 1 :]:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock = os.path.join(self.root, f".{os.path.basename(folder)}.lock")
+            if os.path.exists(lock):
+                os.unlink(lock)
 
     @staticmethod
     def _step(say, label, function, *args):

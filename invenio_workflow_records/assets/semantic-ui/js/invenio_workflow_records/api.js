@@ -37,7 +37,10 @@ export async function fetchAllTasks(url, size = 100) {
   const rest = await Promise.all(
     Array.from({ length: pages - 1 }, (_, i) => WorkflowsApi.tasks(url, i + 2, size))
   );
-  return rest.reduce((hits, { data: page }) => hits.concat(page.hits.hits), data.hits.hits);
+  return rest.reduce(
+    (hits, { data: page }) => hits.concat(page.hits.hits),
+    data.hits.hits
+  );
 }
 
 /** A readable message from an axios error and the API's JSON error. */

@@ -67,7 +67,9 @@ export function formatDateCompact(iso, locale) {
   if (!iso) return "−";
   const date = DateTime.fromISO(iso).setLocale(locale || "en");
   const today = date.hasSame(DateTime.now(), "day");
-  return date.toLocaleString(today ? DateTime.TIME_WITH_SECONDS : DateTime.DATETIME_SHORT_WITH_SECONDS);
+  return date.toLocaleString(
+    today ? DateTime.TIME_WITH_SECONDS : DateTime.DATETIME_SHORT_WITH_SECONDS
+  );
 }
 
 export function relativeDate(iso, locale) {

@@ -17,18 +17,26 @@ const ICONS = {
   created: "circle outline",
 };
 
-export const StatusLabel = ({ status, size }) => (
-  <Label
-    size={size}
-    color={STATUS_COLORS[status]}
-    className={`workflow-status status-${status}`}
-    data-status={status}
-    style={{ whiteSpace: "nowrap" }}
-  >
-    {ICONS[status] && <Icon name={ICONS[status]} loading={status === "running"} />}
-    {i18next.t(status)}
-  </Label>
-);
+/** A status; `live` (default) spins the icon of a running status, off for past states. */
+export const StatusLabel = ({ status, size, live }) => {
+  const icon = !live && status === "running" ? "play" : ICONS[status];
+  return (
+    <Label
+      size={size}
+      color={STATUS_COLORS[status]}
+      className={`workflow-status status-${status}`}
+      data-status={status}
+      style={{ whiteSpace: "nowrap" }}
+    >
+      {icon && <Icon name={icon} loading={live && status === "running"} />}
+      {i18next.t(status)}
+    </Label>
+  );
+};
 
-StatusLabel.propTypes = { status: PropTypes.string.isRequired, size: PropTypes.string };
-StatusLabel.defaultProps = { size: "small" };
+StatusLabel.propTypes = {
+  status: PropTypes.string.isRequired,
+  size: PropTypes.string,
+  live: PropTypes.bool,
+};
+StatusLabel.defaultProps = { size: "small", live: true };

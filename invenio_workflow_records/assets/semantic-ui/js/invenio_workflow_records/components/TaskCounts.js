@@ -6,7 +6,16 @@ import { Popup } from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { STATUS_FILLS } from "../utils";
 
-const ORDER = ["succeeded", "failed", "stopped", "skipped", "running", "retrying", "queued", "pending"];
+const ORDER = [
+  "succeeded",
+  "failed",
+  "stopped",
+  "skipped",
+  "running",
+  "retrying",
+  "queued",
+  "pending",
+];
 
 export const TaskCounts = ({ counts }) => {
   const total = Object.values(counts || {}).reduce((a, b) => a + b, 0);
@@ -20,12 +29,22 @@ export const TaskCounts = ({ counts }) => {
       content={text}
       trigger={
         <div className="workflow-task-counts" data-total={total} aria-label={text}>
-          <div style={{ display: "flex", height: "0.8em", borderRadius: 3, overflow: "hidden" }}>
+          <div
+            style={{
+              display: "flex",
+              height: "0.8em",
+              borderRadius: 3,
+              overflow: "hidden",
+            }}
+          >
             {ORDER.filter((s) => counts[s]).map((s) => (
               <div
                 key={s}
                 title={`${s}: ${counts[s]}`}
-                style={{ width: `${(100 * counts[s]) / total}%`, background: STATUS_FILLS[s] }}
+                style={{
+                  width: `${(100 * counts[s]) / total}%`,
+                  background: STATUS_FILLS[s],
+                }}
               />
             ))}
           </div>

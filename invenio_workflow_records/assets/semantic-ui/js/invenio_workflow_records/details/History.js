@@ -81,22 +81,36 @@ export const History = ({ url, revisionId }) => {
               data-status={r.status}
             >
               <Feed.Label>
-                <Icon name={ICONS[r.status] || "circle outline"} circular inverted color="grey" size="small" />
+                <Icon
+                  name={ICONS[r.status] || "circle outline"}
+                  circular
+                  inverted
+                  color="grey"
+                  size="small"
+                />
               </Feed.Label>
               <Feed.Content>
                 <Feed.Summary>
-                  {eventText(r, previous)} <StatusLabel status={r.status} size="tiny" />
+                  {eventText(r, previous)}{" "}
+                  <StatusLabel status={r.status} size="tiny" live={false} />
                   <Feed.Date title={formatDate(r.updated, i18next.language)}>
-                    {`${formatDate(r.updated, i18next.language)} (${relativeDate(r.updated, i18next.language)})`}
+                    {`${formatDate(r.updated, i18next.language)} (${relativeDate(
+                      r.updated,
+                      i18next.language
+                    )})`}
                   </Feed.Date>
                 </Feed.Summary>
                 <Feed.Meta>
-                  <span>{i18next.t("Run {{run}}", { run: r.run ?? 0 })}</span>
-                  {actor && <span className="workflow-history-actor">{` · ${i18next.t("by {{actor}}", { actor })}`}</span>}
-                  {r.duration !== undefined && r.duration !== null && (
-                    <span>{` · ${i18next.t("Duration")} ${formatDuration(r.duration)}`}</span>
-                  )}
-                  <span>{` · ${i18next.t("Revision {{revision}}", { revision: r.revision_id })}`}</span>
+                  {[
+                    i18next.t("Run {{run}}", { run: r.run ?? 0 }),
+                    actor && i18next.t("by {{actor}}", { actor }),
+                    r.duration !== undefined && r.duration !== null
+                      ? `${i18next.t("Duration")} ${formatDuration(r.duration)}`
+                      : null,
+                    i18next.t("Revision {{revision}}", { revision: r.revision_id }),
+                  ]
+                    .filter(Boolean)
+                    .join(" · ")}
                 </Feed.Meta>
                 {r.message && <Feed.Extra text>{r.message}</Feed.Extra>}
                 {r.task_counts && Object.keys(r.task_counts).length > 0 && (
@@ -115,7 +129,9 @@ export const History = ({ url, revisionId }) => {
           size="small"
           type="button"
           className="workflow-history-more"
-          content={i18next.t("Show older events ({{left}} more)", { left: total - shown.length })}
+          content={i18next.t("Show older events ({{left}} more)", {
+            left: total - shown.length,
+          })}
           onClick={() => setSize((s) => Math.min(999, s + PAGE * 4))}
         />
       )}

@@ -30,8 +30,15 @@ const StopModal = ({ task, onClose, onDone }) => {
     }
   };
   return (
-    <Modal open size="small" className="task-stop-modal" onClose={() => !busy && onClose()}>
-      <Modal.Header>{i18next.t("Stop task {{name}}", { name: taskName(task) })}</Modal.Header>
+    <Modal
+      open
+      size="small"
+      className="task-stop-modal"
+      onClose={() => !busy && onClose()}
+    >
+      <Modal.Header>
+        {i18next.t("Stop task {{name}}", { name: taskName(task) })}
+      </Modal.Header>
       <Modal.Content>
         <p>
           {i18next.t(
@@ -104,9 +111,12 @@ const RestartModal = ({ task, tasksById, onClose, onDone }) => {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [downstream]);
 
-  useEffect(() => () => {
-    latest.current += 1; // closed: ignore answers still on their way
-  }, []);
+  useEffect(
+    () => () => {
+      latest.current += 1; // closed: ignore answers still on their way
+    },
+    []
+  );
 
   const confirm = async () => {
     setBusy(true);
@@ -122,8 +132,15 @@ const RestartModal = ({ task, tasksById, onClose, onDone }) => {
   };
 
   return (
-    <Modal open size="small" className="task-restart-modal" onClose={() => !busy && onClose()}>
-      <Modal.Header>{i18next.t("Restart task {{name}}", { name: taskName(task) })}</Modal.Header>
+    <Modal
+      open
+      size="small"
+      className="task-restart-modal"
+      onClose={() => !busy && onClose()}
+    >
+      <Modal.Header>
+        {i18next.t("Restart task {{name}}", { name: taskName(task) })}
+      </Modal.Header>
       <Modal.Content>
         <Checkbox
           toggle
@@ -228,7 +245,9 @@ export const TaskActions = ({ task, tasksById, onChanged }) => {
           onClick={() => setOpen("restart")}
         />
       )}
-      {open === "stop" && <StopModal task={task} onClose={() => setOpen(null)} onDone={done} />}
+      {open === "stop" && (
+        <StopModal task={task} onClose={() => setOpen(null)} onDone={done} />
+      )}
       {open === "restart" && (
         <RestartModal
           task={task}

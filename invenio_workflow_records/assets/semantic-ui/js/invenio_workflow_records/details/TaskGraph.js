@@ -3,7 +3,14 @@
 // Pan and zoom with a plain SVG transform: the mouse wheel zooms around the
 // pointer, dragging pans, and the +/−/fit buttons do the same by steps.
 import PropTypes from "prop-types";
-import React, { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import React, {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import { Button, Label, Segment } from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { STATUS_FILLS, taskName } from "../utils";
@@ -28,7 +35,9 @@ const LABEL_CHARS = 21;
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
 const edgePath = (points) =>
-  points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
+  points
+    .map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`)
+    .join(" ");
 
 const shortLabel = (text) =>
   text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
@@ -36,7 +45,11 @@ const shortLabel = (text) =>
 /** The scale that shows the whole graph in a `width` × `height` area (at most 1). */
 function fitScale(layout, width, height) {
   if (!layout.width || !layout.height || !width) return 1;
-  return Math.min((width - 2 * PAD) / layout.width, (height - 2 * PAD) / layout.height, 1);
+  return Math.min(
+    (width - 2 * PAD) / layout.width,
+    (height - 2 * PAD) / layout.height,
+    1
+  );
 }
 
 /** The view with the graph centred at scale `k` (left-aligned when wider than the area). */
@@ -86,12 +99,19 @@ const GraphContent = React.memo(({ layout, tasksById, selectedId, onNodeClick })
       const status = task.status || "pending";
       const selected = id === selectedId;
       const name = taskName(task);
-      const progress = task.progress?.total ? ` · ${task.progress.current}/${task.progress.total}` : "";
+      const progress = task.progress?.total
+        ? ` · ${task.progress.current}/${task.progress.total}`
+        : "";
       const attempt = task.attempt > 1 ? ` · #${task.attempt}` : "";
+      const tooltip = [task.name || name, i18next.t(status), task.message]
+        .filter(Boolean)
+        .join("\n");
       return (
         <g
           key={id}
-          className={`workflow-graph-node status-${status}${selected ? " selected" : ""}`}
+          className={`workflow-graph-node status-${status}${
+            selected ? " selected" : ""
+          }`}
           data-task-id={id}
           data-status={status}
           transform={`translate(${x},${y})`}
@@ -103,7 +123,7 @@ const GraphContent = React.memo(({ layout, tasksById, selectedId, onNodeClick })
           aria-pressed={selected}
           aria-label={`${name}: ${i18next.t(status)}`}
         >
-          <title>{`${task.name || name}\n${i18next.t(status)}${task.message ? `\n${task.message}` : ""}`}</title>
+          <title>{tooltip}</title>
           <rect
             width={NODE_WIDTH}
             height={NODE_HEIGHT}
@@ -121,7 +141,13 @@ const GraphContent = React.memo(({ layout, tasksById, selectedId, onNodeClick })
             {progress}
           </text>
           {task.key && (
-            <text x={NODE_WIDTH - 8} y={35} fontSize="10" fill="#767676" textAnchor="end">
+            <text
+              x={NODE_WIDTH - 8}
+              y={35}
+              fontSize="10"
+              fill="#767676"
+              textAnchor="end"
+            >
               {task.key}
             </text>
           )}
@@ -148,6 +174,7 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const layout = useMemo(() => layoutTasks(tasks), [shape]);
 
+  const hasNodes = layout.nodes.length > 0;
   const containerRef = useRef(null);
   const svgRef = useRef(null);
   const [width, setWidth] = useState(0);
@@ -161,11 +188,21 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
   // The area's height: the graph at the scale that fits its width, within bounds.
   const height = useMemo(() => {
     const k = width ? Math.min(1, (width - 2 * PAD) / (layout.width || 1)) : 1;
-    return clamp(layout.height * Math.max(k, MIN_READABLE_SCALE) + 2 * PAD, MIN_HEIGHT, MAX_HEIGHT);
+    return clamp(
+      layout.height * Math.max(k, MIN_READABLE_SCALE) + 2 * PAD,
+      MIN_HEIGHT,
+      MAX_HEIGHT
+    );
   }, [layout, width]);
 
   const initialView = useCallback(
-    () => centredView(layout, width, height, clamp(fitScale(layout, width, height), MIN_READABLE_SCALE, 1)),
+    () =>
+      centredView(
+        layout,
+        width,
+        height,
+        clamp(fitScale(layout, width, height), MIN_READABLE_SCALE, 1)
+      ),
     [layout, width, height]
   );
 
@@ -175,10 +212,12 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
     if (!el) return undefined;
     setWidth(el.clientWidth);
     if (typeof ResizeObserver === "undefined") return undefined;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width)));
+    const observer = new ResizeObserver(([entry]) =>
+      setWidth(Math.round(entry.contentRect.width))
+    );
     observer.observe(el);
     return () => observer.disconnect();
-  }, [layout.nodes.length > 0]);
+  }, [hasNodes]);
 
   // A new structure (or the first measure) starts from the initial view.
   const viewFor = useRef(null);
@@ -186,7 +225,9 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
     if (!width || !layout.nodes.length) return;
     if (viewFor.current === layout && view) return;
     viewFor.current = layout;
-    setView(withNodeVisible(initialView(), layout.positions.get(selectedId), width, height));
+    setView(
+      withNodeVisible(initialView(), layout.positions.get(selectedId), width, height)
+    );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout, width]);
 
@@ -194,7 +235,12 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
   useEffect(() => {
     const current = viewRef.current;
     if (!current || !selectedId) return;
-    const next = withNodeVisible(current, layout.positions.get(selectedId), width, height);
+    const next = withNodeVisible(
+      current,
+      layout.positions.get(selectedId),
+      width,
+      height
+    );
     if (next !== current) setView(next);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selectedId]);
@@ -222,12 +268,19 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
     };
     svg.addEventListener("wheel", onWheel, { passive: false });
     return () => svg.removeEventListener("wheel", onWheel);
-  }, [zoomAt, layout.nodes.length > 0]);
+  }, [zoomAt, hasNodes]);
 
   // Drag to pan; a drag does not count as a click on the node under it.
   const onPointerDown = (ev) => {
     if (ev.button !== 0 || !view) return;
-    drag.current = { id: ev.pointerId, sx: ev.clientX, sy: ev.clientY, x: view.x, y: view.y, moved: false };
+    drag.current = {
+      id: ev.pointerId,
+      sx: ev.clientX,
+      sy: ev.clientY,
+      x: view.x,
+      y: view.y,
+      moved: false,
+    };
   };
   const onPointerMove = (ev) => {
     const d = drag.current;
@@ -263,7 +316,7 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
     [onSelect]
   );
 
-  if (!layout.nodes.length) {
+  if (!hasNodes) {
     return (
       <Segment basic textAlign="center" className="workflow-graph workflow-graph-empty">
         <em>{i18next.t("This workflow has no tasks.")}</em>
@@ -272,7 +325,15 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
   }
 
   const zoomCentre = (factor) => zoomAt(factor, width / 2, height / 2);
-  const fit = () => setView(centredView(layout, width, height, clamp(fitScale(layout, width, height), MIN_SCALE, 1)));
+  const fit = () =>
+    setView(
+      centredView(
+        layout,
+        width,
+        height,
+        clamp(fitScale(layout, width, height), MIN_SCALE, 1)
+      )
+    );
 
   return (
     <div
@@ -286,7 +347,11 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
         height={height}
         role="img"
         aria-label={i18next.t("Task graph")}
-        style={{ display: "block", cursor: dragging ? "grabbing" : "grab", touchAction: "none" }}
+        style={{
+          display: "block",
+          cursor: dragging ? "grabbing" : "grab",
+          touchAction: "none",
+        }}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
@@ -306,7 +371,10 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
           </marker>
         </defs>
         {view && (
-          <g className="workflow-graph-viewport" transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
+          <g
+            className="workflow-graph-viewport"
+            transform={`translate(${view.x},${view.y}) scale(${view.k})`}
+          >
             <GraphContent
               layout={layout}
               tasksById={tasksById}
@@ -316,9 +384,17 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
           </g>
         )}
       </svg>
-      <div className="workflow-graph-controls" style={{ position: "absolute", top: 6, right: 6 }}>
+      <div
+        className="workflow-graph-controls"
+        style={{ position: "absolute", top: 6, right: 6 }}
+      >
         {view && (
-          <Label basic size="small" className="workflow-graph-zoom" style={{ marginRight: 6 }}>
+          <Label
+            basic
+            size="small"
+            className="workflow-graph-zoom"
+            style={{ marginRight: 6 }}
+          >
             {`${Math.round(view.k * 100)}%`}
           </Label>
         )}
@@ -353,7 +429,9 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
         className="workflow-graph-hint text-muted"
         style={{ position: "absolute", left: 8, bottom: 4, pointerEvents: "none" }}
       >
-        {i18next.t("Tasks: {{tasks}} · scroll to zoom, drag to pan", { tasks: layout.nodes.length })}
+        {i18next.t("Tasks: {{tasks}} · scroll to zoom, drag to pan", {
+          tasks: layout.nodes.length,
+        })}
       </small>
     </div>
   );

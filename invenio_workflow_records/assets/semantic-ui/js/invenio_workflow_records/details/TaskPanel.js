@@ -4,11 +4,27 @@
 // actions its `links` offer.
 import PropTypes from "prop-types";
 import React, { useEffect, useState } from "react";
-import { Button, Header, Label, Message, Progress, Segment, Tab, Table } from "semantic-ui-react";
+import {
+  Button,
+  Header,
+  Label,
+  Message,
+  Progress,
+  Segment,
+  Tab,
+  Table,
+} from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { WorkflowsApi, errorMessage } from "../api";
 import { StatusLabel } from "../components/StatusLabel";
-import { actorText, durationOf, formatDate, formatDuration, relativeDate, taskName } from "../utils";
+import {
+  actorText,
+  durationOf,
+  formatDate,
+  formatDuration,
+  relativeDate,
+  taskName,
+} from "../utils";
 import { progressPercent } from "../utils_tasks";
 import { TaskActions } from "./TaskActions";
 
@@ -23,7 +39,13 @@ const Json = ({ value, className }) => {
     <>
       <pre
         className={`workflow-json ${className}`}
-        style={{ maxHeight: "24em", overflow: "auto", whiteSpace: "pre-wrap", wordBreak: "break-all", margin: 0 }}
+        style={{
+          maxHeight: "24em",
+          overflow: "auto",
+          whiteSpace: "pre-wrap",
+          wordBreak: "break-all",
+          margin: 0,
+        }}
       >
         {cut ? `${text.slice(0, PREVIEW_CHARS)}\n…` : text}
       </pre>
@@ -77,7 +99,13 @@ const Revisions = ({ url, revisionId }) => {
   if (!revisions) return <Segment loading basic />;
   return (
     <>
-      <Table compact="very" basic="very" unstackable size="small" className="task-revisions">
+      <Table
+        compact="very"
+        basic="very"
+        unstackable
+        size="small"
+        className="task-revisions"
+      >
         <Table.Header>
           <Table.Row>
             <Table.HeaderCell>#</Table.HeaderCell>
@@ -91,13 +119,17 @@ const Revisions = ({ url, revisionId }) => {
         </Table.Header>
         <Table.Body>
           {revisions.map((r) => (
-            <Table.Row key={r.revision_id} className="task-revision-item" data-revision-id={r.revision_id}>
+            <Table.Row
+              key={r.revision_id}
+              className="task-revision-item"
+              data-revision-id={r.revision_id}
+            >
               <Table.Cell>{r.revision_id}</Table.Cell>
               <Table.Cell title={relativeDate(r.updated, i18next.language)}>
                 {formatDate(r.updated, i18next.language)}
               </Table.Cell>
               <Table.Cell>
-                <StatusLabel status={r.status} size="mini" />
+                <StatusLabel status={r.status} size="mini" live={false} />
               </Table.Cell>
               <Table.Cell>{r.run ?? "−"}</Table.Cell>
               <Table.Cell>{r.attempt ?? "−"}</Table.Cell>
@@ -119,7 +151,10 @@ const Revisions = ({ url, revisionId }) => {
     </>
   );
 };
-Revisions.propTypes = { url: PropTypes.string.isRequired, revisionId: PropTypes.number };
+Revisions.propTypes = {
+  url: PropTypes.string.isRequired,
+  revisionId: PropTypes.number,
+};
 Revisions.defaultProps = { revisionId: null };
 
 const Row = ({ label, children }) => (
@@ -137,15 +172,27 @@ export const TaskPanel = ({ task, tasksById, onChanged, onClose }) => {
   const hasResult = task.result !== undefined && task.result !== null;
   const panes = [
     {
-      menuItem: { key: "result", content: i18next.t("Result"), className: "workflow-task-tab-result" },
+      menuItem: {
+        key: "result",
+        content: i18next.t("Result"),
+        className: "workflow-task-tab-result",
+      },
       render: () => (
         <Tab.Pane className="workflow-task-result">
-          {hasResult ? <Json value={task.result} /> : <em>{i18next.t("No result.")}</em>}
+          {hasResult ? (
+            <Json value={task.result} />
+          ) : (
+            <em>{i18next.t("No result.")}</em>
+          )}
         </Tab.Pane>
       ),
     },
     {
-      menuItem: { key: "details", content: i18next.t("Details"), className: "workflow-task-tab-details" },
+      menuItem: {
+        key: "details",
+        content: i18next.t("Details"),
+        className: "workflow-task-tab-details",
+      },
       render: () => (
         <Tab.Pane>
           <Table definition compact="very" unstackable size="small">
@@ -154,16 +201,28 @@ export const TaskPanel = ({ task, tasksById, onChanged, onClose }) => {
                 <code>{task.name}</code>
               </Row>
               <Row label={i18next.t("Key")}>{task.key || "−"}</Row>
-              <Row label={i18next.t("Depends on")}>{parents.length ? parents.join(", ") : "−"}</Row>
+              <Row label={i18next.t("Depends on")}>
+                {parents.length ? parents.join(", ") : "−"}
+              </Row>
               <Row label={i18next.t("Run / attempt")}>
                 {`${task.run ?? 0} / ${task.attempt ?? 0}`}
-                {task.retries ? ` · ${i18next.t("Retries: {{retries}}", { retries: task.retries })}` : ""}
+                {task.retries
+                  ? ` · ${i18next.t("Retries: {{retries}}", { retries: task.retries })}`
+                  : ""}
               </Row>
               <Row label={i18next.t("Worker")}>{task.worker || "−"}</Row>
-              <Row label={i18next.t("Queued")}>{formatDate(task.queued_at, i18next.language)}</Row>
-              <Row label={i18next.t("Started")}>{formatDate(task.started_at, i18next.language)}</Row>
-              <Row label={i18next.t("Finished")}>{formatDate(task.finished_at, i18next.language)}</Row>
-              <Row label={i18next.t("Duration")}>{formatDuration(durationOf(task))}</Row>
+              <Row label={i18next.t("Queued")}>
+                {formatDate(task.queued_at, i18next.language)}
+              </Row>
+              <Row label={i18next.t("Started")}>
+                {formatDate(task.started_at, i18next.language)}
+              </Row>
+              <Row label={i18next.t("Finished")}>
+                {formatDate(task.finished_at, i18next.language)}
+              </Row>
+              <Row label={i18next.t("Duration")}>
+                {formatDuration(durationOf(task))}
+              </Row>
               <Row label={i18next.t("Celery id")}>
                 <code>{task.celery_id || "−"}</code>
               </Row>
@@ -175,26 +234,40 @@ export const TaskPanel = ({ task, tasksById, onChanged, onClose }) => {
                   <Json value={task.overrides} />
                 </Row>
               )}
-              {(task.lost || task.resends) && (
-                <Row label={i18next.t("Lost / resent")}>{`${task.lost || 0} / ${task.resends || 0}`}</Row>
+              {(task.lost > 0 || task.resends > 0) && (
+                <Row label={i18next.t("Lost / resent")}>
+                  {`${task.lost || 0} / ${task.resends || 0}`}
+                </Row>
               )}
-              {actorText(task.actor) && <Row label={i18next.t("Last action by")}>{actorText(task.actor)}</Row>}
+              {actorText(task.actor) && (
+                <Row label={i18next.t("Last action by")}>{actorText(task.actor)}</Row>
+              )}
             </Table.Body>
           </Table>
         </Tab.Pane>
       ),
     },
     {
-      menuItem: { key: "revisions", content: i18next.t("History"), className: "workflow-task-tab-revisions" },
+      menuItem: {
+        key: "revisions",
+        content: i18next.t("History"),
+        className: "workflow-task-tab-revisions",
+      },
       render: () => (
         <Tab.Pane>
-          {task.links?.revisions && <Revisions url={task.links.revisions} revisionId={task.revision_id} />}
+          {task.links?.revisions && (
+            <Revisions url={task.links.revisions} revisionId={task.revision_id} />
+          )}
         </Tab.Pane>
       ),
     },
   ];
   return (
-    <Segment className="workflow-task-panel" data-task-id={task.id} data-status={task.status}>
+    <Segment
+      className="workflow-task-panel"
+      data-task-id={task.id}
+      data-status={task.status}
+    >
       <Button
         basic
         icon="close"
@@ -220,13 +293,20 @@ export const TaskPanel = ({ task, tasksById, onChanged, onClose }) => {
       {task.error ? (
         <Message negative className="workflow-task-error">
           <Message.Header>
-            <span className="workflow-task-error-type">{task.error.type || i18next.t("Error")}</span>
+            <span className="workflow-task-error-type">
+              {task.error.type || i18next.t("Error")}
+            </span>
             {task.error.message ? `: ${task.error.message}` : ""}
           </Message.Header>
           {task.error.traceback && (
             <pre
               className="workflow-task-traceback"
-              style={{ whiteSpace: "pre-wrap", maxHeight: "20em", overflow: "auto", fontSize: "0.85em" }}
+              style={{
+                whiteSpace: "pre-wrap",
+                maxHeight: "20em",
+                overflow: "auto",
+                fontSize: "0.85em",
+              }}
             >
               {task.error.traceback}
             </pre>
@@ -248,7 +328,11 @@ export const TaskPanel = ({ task, tasksById, onChanged, onClose }) => {
         />
       )}
       <TaskActions task={task} tasksById={tasksById} onChanged={onChanged} />
-      <Tab panes={panes} menu={{ secondary: true, pointing: true }} style={{ marginTop: "1em" }} />
+      <Tab
+        panes={panes}
+        menu={{ secondary: true, pointing: true }}
+        style={{ marginTop: "1em" }}
+      />
     </Segment>
   );
 };

@@ -6,7 +6,13 @@ import React from "react";
 import { Progress, Table } from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { StatusLabel } from "../components/StatusLabel";
-import { durationOf, formatDate, formatDateCompact, formatDuration, taskName } from "../utils";
+import {
+  durationOf,
+  formatDate,
+  formatDateCompact,
+  formatDuration,
+  taskName,
+} from "../utils";
 import { progressPercent } from "../utils_tasks";
 
 const ellipsis = (maxWidth) => ({
@@ -17,7 +23,10 @@ const ellipsis = (maxWidth) => ({
 });
 
 const DateCell = ({ iso }) => (
-  <Table.Cell title={formatDate(iso, i18next.language)} style={{ whiteSpace: "nowrap" }}>
+  <Table.Cell
+    title={formatDate(iso, i18next.language)}
+    style={{ whiteSpace: "nowrap" }}
+  >
     {formatDateCompact(iso, i18next.language)}
   </Table.Cell>
 );
@@ -49,7 +58,9 @@ const TaskRow = React.memo(({ task, selected, onSelect }) => {
       </Table.Cell>
       <DateCell iso={task.started_at} />
       <DateCell iso={task.finished_at} />
-      <Table.Cell style={{ whiteSpace: "nowrap" }}>{formatDuration(durationOf(task))}</Table.Cell>
+      <Table.Cell style={{ whiteSpace: "nowrap" }}>
+        {formatDuration(durationOf(task))}
+      </Table.Cell>
       <Table.Cell style={{ minWidth: "8em" }}>
         {percent !== null && (
           <Progress
@@ -62,7 +73,9 @@ const TaskRow = React.memo(({ task, selected, onSelect }) => {
             style={{ margin: 0 }}
           />
         )}
-        {percent !== null && <small>{`${task.progress.current}/${task.progress.total}`}</small>}
+        {percent !== null && (
+          <small>{`${task.progress.current}/${task.progress.total}`}</small>
+        )}
       </Table.Cell>
       <Table.Cell title={task.message || ""}>
         <div style={ellipsis("22em")}>{task.message || ""}</div>
@@ -96,7 +109,12 @@ export const TaskTable = ({ tasks, selectedId, onSelect }) => (
       </Table.Header>
       <Table.Body>
         {tasks.map((t) => (
-          <TaskRow key={t.id} task={t} selected={t.id === selectedId} onSelect={onSelect} />
+          <TaskRow
+            key={t.id}
+            task={t}
+            selected={t.id === selectedId}
+            onSelect={onSelect}
+          />
         ))}
       </Table.Body>
     </Table>

@@ -31,7 +31,9 @@ const ACTIONS = {
         "The workflow starts its first run: its first tasks are queued now, the others when their parents have succeeded."
       ),
     params: () =>
-      i18next.t("Sent params are laid over the params below; keys you leave out keep their value."),
+      i18next.t(
+        "These params are laid over the workflow's params: keys you leave out keep their value."
+      ),
   },
   resume: {
     icon: "forward",
@@ -43,7 +45,9 @@ const ACTIONS = {
         "The tasks that did not succeed (failed, stopped or skipped) run again, in the same run; the tasks that succeeded keep their results."
       ),
     params: () =>
-      i18next.t("Sent params are laid over the run's params; keys you leave out keep their value."),
+      i18next.t(
+        "These params are laid over the run's params: keys you leave out keep their value."
+      ),
   },
   restart: {
     icon: "redo",
@@ -74,21 +78,25 @@ const ACTIONS = {
 };
 const ORDER = ["start", "resume", "restart", "stop"];
 
-/** The params textarea's error, from the client's check or the API's answer. */
-function paramsFieldError(fields) {
+/** The params textarea's errors (one line each), from the API's answer. */
+function paramsFieldErrors(fields) {
   const messages = Object.entries(fields)
     .filter(([field]) => field === "params" || field.startsWith("params."))
-    .map(([field, msgs]) =>
-      field === "params" ? msgs.join(" ") : `${field.slice("params.".length)}: ${msgs.join(" ")}`
+    .flatMap(([field, msgs]) =>
+      msgs.map((m) =>
+        field === "params" ? m : `${field.slice("params.".length)}: ${m}`
+      )
     );
-  return messages.length ? messages.join(" · ") : null;
+  return messages.length ? messages : null;
 }
 
 /** Errors of fields other than params (e.g. `_schema`), for the general message. */
 function otherErrors(fields) {
   return Object.entries(fields)
     .filter(([field]) => field !== "params" && !field.startsWith("params."))
-    .map(([field, msgs]) => (field === "_schema" ? msgs.join(" ") : `${field}: ${msgs.join(" ")}`));
+    .map(([field, msgs]) =>
+      field === "_schema" ? msgs.join(" ") : `${field}: ${msgs.join(" ")}`
+    );
 }
 
 /** `{value}` of a JSON object typed by the user, or `{error}` (no request is sent). */
@@ -97,7 +105,9 @@ export function parseParams(text) {
   try {
     const value = JSON.parse(text);
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      return { error: i18next.t("The params must be a JSON object, e.g. {\"key\": \"value\"}.") };
+      return {
+        error: i18next.t('The params must be a JSON object, e.g. {"key": "value"}.'),
+      };
     }
     return { value };
   } catch (e) {
@@ -117,7 +127,7 @@ const ActionModal = ({ action, workflow, onClose, onDone }) => {
     if (spec.params) {
       const parsed = parseParams(text);
       if (parsed.error) {
-        setFieldError(parsed.error);
+        setFieldError([parsed.error]);
         setError(null);
         return;
       }
@@ -132,7 +142,7 @@ const ActionModal = ({ action, workflow, onClose, onDone }) => {
       onDone(data);
     } catch (e) {
       const { message, fields } = validationErrors(e);
-      const onParams = spec.params ? paramsFieldError(fields) : null;
+      const onParams = spec.params ? paramsFieldErrors(fields) : null;
       const others = spec.params ? otherErrors(fields) : Object.values(fields).flat();
       setFieldError(onParams);
       // The general message unless the params field already says it all.
@@ -167,7 +177,15 @@ const ActionModal = ({ action, workflow, onClose, onDone }) => {
                 setText(value);
                 if (fieldError) setFieldError(null);
               }}
-              error={fieldError ? { content: fieldError, pointing: "above" } : undefined}
+              error={
+                fieldError
+                  ? {
+                      content: fieldError.map((m) => <div key={m}>{m}</div>),
+                      pointing: "above",
+                      className: "workflow-action-field-error",
+                    }
+                  : undefined
+              }
               disabled={busy}
             />
             <small className="text-muted">{spec.params()}</small>
@@ -177,10 +195,14 @@ const ActionModal = ({ action, workflow, onClose, onDone }) => {
           <Message
             warning
             className="workflow-action-error"
-            content={i18next.t("This action is no longer possible: the workflow changed meanwhile.")}
+            content={i18next.t(
+              "This action is no longer possible: the workflow changed meanwhile."
+            )}
           />
         )}
-        {error && <Message negative className="workflow-action-error" content={error} />}
+        {error && (
+          <Message negative className="workflow-action-error" content={error} />
+        )}
       </Modal.Content>
       <Modal.Actions>
         <Button className="workflow-action-cancel" disabled={busy} onClick={onClose}>

@@ -5,7 +5,16 @@
 // finished, and reloads right after every action (which may make it run again).
 import PropTypes from "prop-types";
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Button, Grid, Header, Icon, Label, Message, Segment, Tab } from "semantic-ui-react";
+import {
+  Button,
+  Grid,
+  Header,
+  Icon,
+  Label,
+  Message,
+  Segment,
+  Tab,
+} from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { WorkflowsApi, errorMessage, errorStatus, fetchAllTasks } from "../api";
 import { StatusLabel } from "../components/StatusLabel";
@@ -38,15 +47,25 @@ const Fact = ({ label, children, className }) => (
     <div>{children}</div>
   </Grid.Column>
 );
-Fact.propTypes = { label: PropTypes.string.isRequired, children: PropTypes.node, className: PropTypes.string };
+Fact.propTypes = {
+  label: PropTypes.string.isRequired,
+  children: PropTypes.node,
+  className: PropTypes.string,
+};
 Fact.defaultProps = { children: null, className: "" };
 
 const DateFact = ({ label, iso, className }) => (
   <Fact label={label} className={className}>
-    <span title={iso ? relativeDate(iso, i18next.language) : ""}>{formatDate(iso, i18next.language)}</span>
+    <span title={iso ? relativeDate(iso, i18next.language) : ""}>
+      {formatDate(iso, i18next.language)}
+    </span>
   </Fact>
 );
-DateFact.propTypes = { label: PropTypes.string.isRequired, iso: PropTypes.string, className: PropTypes.string };
+DateFact.propTypes = {
+  label: PropTypes.string.isRequired,
+  iso: PropTypes.string,
+  className: PropTypes.string,
+};
 DateFact.defaultProps = { iso: null, className: "" };
 
 /** The run's params: one line, or the whole JSON on demand. */
@@ -60,9 +79,15 @@ const Params = ({ params }) => {
         {i18next.t("Params")}
       </span>{" "}
       {open ? (
-        <pre style={{ margin: "0.3em 0", whiteSpace: "pre-wrap", wordBreak: "break-all" }}>{toJson(params)}</pre>
+        <pre
+          style={{ margin: "0.3em 0", whiteSpace: "pre-wrap", wordBreak: "break-all" }}
+        >
+          {toJson(params)}
+        </pre>
       ) : (
-        <code style={{ wordBreak: "break-all" }}>{long ? `${oneLine.slice(0, 88)}…` : oneLine}</code>
+        <code style={{ wordBreak: "break-all" }}>
+          {long ? `${oneLine.slice(0, 88)}…` : oneLine}
+        </code>
       )}
       {(long || open) && (
         <Button
@@ -86,13 +111,16 @@ const WorkflowHeader = ({ workflow, onChanged, live, pollInterval }) => (
     <Grid stackable verticalAlign="middle">
       <Grid.Column width={10}>
         <Header as="h2" className="workflow-title" style={{ marginBottom: 0 }}>
-          {workflow.title || workflow.name} <StatusLabel status={workflow.status} size="medium" />
+          {workflow.title || workflow.name}{" "}
+          <StatusLabel status={workflow.status} size="medium" />
           {live && (
             <Label
               basic
               size="tiny"
               className="workflow-live"
-              title={i18next.t("Refreshed every {{seconds}} s", { seconds: pollInterval / 1000 })}
+              title={i18next.t("Refreshed every {{seconds}} s", {
+                seconds: pollInterval / 1000,
+              })}
             >
               <Icon name="circle" color="teal" />
               {i18next.t("Live")}
@@ -121,14 +149,28 @@ const WorkflowHeader = ({ workflow, onChanged, live, pollInterval }) => (
         <Fact label={i18next.t("Duration")} className="workflow-duration">
           {formatDuration(durationOf(workflow))}
         </Fact>
-        <DateFact label={i18next.t("Created")} iso={workflow.created} className="workflow-created" />
-        <DateFact label={i18next.t("Started")} iso={workflow.started_at} className="workflow-started" />
-        <DateFact label={i18next.t("Finished")} iso={workflow.finished_at} className="workflow-finished" />
+        <DateFact
+          label={i18next.t("Created")}
+          iso={workflow.created}
+          className="workflow-created"
+        />
+        <DateFact
+          label={i18next.t("Started")}
+          iso={workflow.started_at}
+          className="workflow-started"
+        />
+        <DateFact
+          label={i18next.t("Finished")}
+          iso={workflow.finished_at}
+          className="workflow-finished"
+        />
         <Fact label={i18next.t("Owner")} className="workflow-owner">
           {ownerText(workflow.owner) || "−"}
           {workflow.actor && (
             <small className="text-muted">
-              {` · ${i18next.t("last action by {{actor}}", { actor: actorText(workflow.actor) })}`}
+              {` · ${i18next.t("last action by {{actor}}", {
+                actor: actorText(workflow.actor),
+              })}`}
             </small>
           )}
         </Fact>
@@ -167,12 +209,23 @@ function rememberTask(id) {
 export const WorkflowDashboard = ({ config }) => {
   const pollInterval = config.pollInterval || 3000;
   // One state object: one render per load, workflow and tasks always agree.
-  const [state, setState] = useState({ workflow: null, tasks: [], error: null, failure: null });
+  const [state, setState] = useState({
+    workflow: null,
+    tasks: [],
+    error: null,
+    failure: null,
+  });
   const [selectedId, setSelectedId] = useState(initialTaskId);
   const timer = useRef(null);
+  const tasksLink = useRef(
+    config.tasksEndpoint || `${config.workflowEndpoint.replace(/\/$/, "")}/tasks`
+  );
   const latest = useRef(0);
   const mounted = useRef(true);
   const panelRef = useRef(null);
+  // The task table (up to hundreds of rows) is drawn once the graph is on
+  // screen: the first paint shows the graph sooner.
+  const [showTable, setShowTable] = useState(false);
   const scrollToPanel = useRef(false);
 
   const refresh = useCallback(async () => {
@@ -181,19 +234,29 @@ export const WorkflowDashboard = ({ config }) => {
     const call = latest.current;
     const stale = () => call !== latest.current || !mounted.current;
     try {
-      const { data: workflow } = await WorkflowsApi.read(config.workflowEndpoint);
-      const tasks = await fetchAllTasks(workflow.links.tasks, config.tasksPageSize || 100);
+      // The workflow and its tasks are read at the same time (the tasks from
+      // the workflow's `links.tasks` once known; first from the documented
+      // GET <workflow>/tasks, unless the page config names the endpoint).
+      const [{ data: workflow }, tasks] = await Promise.all([
+        WorkflowsApi.read(config.workflowEndpoint),
+        fetchAllTasks(tasksLink.current, config.tasksPageSize || 100),
+      ]);
+      tasksLink.current = workflow.links.tasks;
       if (stale()) return;
-      performance.mark("wf-set-start");
       setState({ workflow, tasks, error: null, failure: null });
-      performance.measure("wf-set", "wf-set-start");
-      if (isLiveStatus(workflow.status)) timer.current = setTimeout(refresh, pollInterval);
+      if (isLiveStatus(workflow.status))
+        timer.current = setTimeout(refresh, pollInterval);
     } catch (e) {
       if (stale()) return;
-      setState((s) => ({ ...s, error: errorMessage(e), failure: errorStatus(e) ?? "network" }));
+      setState((s) => ({
+        ...s,
+        error: errorMessage(e),
+        failure: errorStatus(e) ?? "network",
+      }));
       // A passing problem (network, 5xx) while live: try again, more slowly.
       const status = errorStatus(e);
-      if (!status || status >= 500) timer.current = setTimeout(refresh, pollInterval * 4);
+      if (!status || status >= 500)
+        timer.current = setTimeout(refresh, pollInterval * 4);
     }
   }, [config.workflowEndpoint, config.tasksPageSize, pollInterval]);
 
@@ -207,6 +270,18 @@ export const WorkflowDashboard = ({ config }) => {
   }, [refresh]);
 
   const { workflow, tasks, error } = state;
+  const loaded = workflow !== null;
+  useEffect(() => {
+    if (!loaded || showTable) return undefined;
+    let timeout;
+    const frame = requestAnimationFrame(() => {
+      timeout = setTimeout(() => setShowTable(true), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timeout);
+    };
+  }, [loaded, showTable]);
   const tasksById = useMemo(() => indexById(tasks), [tasks]);
 
   const select = useCallback((id) => {
@@ -261,18 +336,36 @@ export const WorkflowDashboard = ({ config }) => {
       data-status={workflow.status}
       data-revision-id={workflow.revision_id}
     >
-      <WorkflowHeader workflow={workflow} onChanged={refresh} live={live} pollInterval={pollInterval} />
+      <WorkflowHeader
+        workflow={workflow}
+        onChanged={refresh}
+        live={live}
+        pollInterval={pollInterval}
+      />
       {error && (
         <Message warning size="small" className="workflow-refresh-error">
           {i18next.t("Could not refresh: {{error}}", { error })}
         </Message>
       )}
-      <Segment className="workflow-graph-segment" style={{ padding: 0, overflow: "hidden" }}>
-        <TaskGraph tasks={tasks} tasksById={tasksById} selectedId={selectedId} onSelect={select} />
+      <Segment
+        className="workflow-graph-segment"
+        style={{ padding: 0, overflow: "hidden" }}
+      >
+        <TaskGraph
+          tasks={tasks}
+          tasksById={tasksById}
+          selectedId={selectedId}
+          onSelect={select}
+        />
       </Segment>
       <div ref={panelRef}>
         {selected && (
-          <TaskPanel task={selected} tasksById={tasksById} onChanged={refresh} onClose={closePanel} />
+          <TaskPanel
+            task={selected}
+            tasksById={tasksById}
+            onChanged={refresh}
+            onClose={closePanel}
+          />
         )}
       </div>
       <Tab
@@ -286,15 +379,30 @@ export const WorkflowDashboard = ({ config }) => {
             },
             render: () => (
               <Tab.Pane>
-                <TaskTable tasks={tasks} selectedId={selectedId} onSelect={selectFromTable} />
+                {showTable ? (
+                  <TaskTable
+                    tasks={tasks}
+                    selectedId={selectedId}
+                    onSelect={selectFromTable}
+                  />
+                ) : (
+                  <Segment basic loading style={{ minHeight: "6em" }} />
+                )}
               </Tab.Pane>
             ),
           },
           {
-            menuItem: { key: "history", content: i18next.t("History"), className: "workflow-tab-history" },
+            menuItem: {
+              key: "history",
+              content: i18next.t("History"),
+              className: "workflow-tab-history",
+            },
             render: () => (
               <Tab.Pane>
-                <History url={workflow.links.revisions} revisionId={workflow.revision_id} />
+                <History
+                  url={workflow.links.revisions}
+                  revisionId={workflow.revision_id}
+                />
               </Tab.Pane>
             ),
           },
@@ -308,6 +416,7 @@ WorkflowDashboard.propTypes = {
   config: PropTypes.shape({
     workflowId: PropTypes.string,
     workflowEndpoint: PropTypes.string.isRequired,
+    tasksEndpoint: PropTypes.string,
     tasksSearchEndpoint: PropTypes.string,
     listUIEndpoint: PropTypes.string,
     pollInterval: PropTypes.number,

@@ -16,7 +16,6 @@ const EMPTY = { nodes: [], edges: [], positions: new Map(), width: 0, height: 0 
  */
 export function layoutTasks(tasks) {
   if (!tasks.length) return EMPTY;
-  performance.mark("wf-layout-start");
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 60, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -40,9 +39,10 @@ export function layoutTasks(tasks) {
     positions.set(id, node);
     return node;
   });
-  const edges = g.edges().map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points }));
+  const edges = g
+    .edges()
+    .map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points }));
   const { width, height } = g.graph();
-  performance.measure("wf-layout", "wf-layout-start");
   // dagre leaves -Infinity (no node) or NaN in degenerate cases: never pass them on.
   return {
     nodes,

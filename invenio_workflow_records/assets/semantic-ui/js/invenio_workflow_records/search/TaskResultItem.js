@@ -6,7 +6,7 @@ import { Table } from "semantic-ui-react";
 import { withState } from "react-searchkit";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { StatusLabel } from "../components/StatusLabel";
-import { durationOf, formatDate, formatDuration } from "../utils";
+import { durationOf, formatDate, formatDateCompact, formatDuration } from "../utils";
 
 const TaskRow = ({ result, workflowsUIEndpoint }) => (
   <Table.Row className="task-row" data-task-id={result.id} data-status={result.status}>
@@ -20,11 +20,23 @@ const TaskRow = ({ result, workflowsUIEndpoint }) => (
       <StatusLabel status={result.status} />
     </Table.Cell>
     <Table.Cell data-label={i18next.t("Attempt")}>{result.attempt ?? "−"}</Table.Cell>
-    <Table.Cell data-label={i18next.t("Worker")} className="word-break-all">
-      {result.worker || "−"}
+    <Table.Cell data-label={i18next.t("Worker")} title={result.worker || ""}>
+      <div
+        style={{
+          maxWidth: "10em",
+          overflow: "hidden",
+          textOverflow: "ellipsis",
+          whiteSpace: "nowrap",
+        }}
+      >
+        {result.worker || "−"}
+      </div>
     </Table.Cell>
-    <Table.Cell data-label={i18next.t("Started")}>
-      {formatDate(result.started_at, i18next.language)}
+    <Table.Cell
+      data-label={i18next.t("Started")}
+      title={formatDate(result.started_at, i18next.language)}
+    >
+      {formatDateCompact(result.started_at, i18next.language)}
     </Table.Cell>
     <Table.Cell data-label={i18next.t("Duration")}>
       {formatDuration(durationOf(result))}

@@ -7,10 +7,20 @@ import { withState } from "react-searchkit";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { StatusLabel } from "../components/StatusLabel";
 import { TaskCounts } from "../components/TaskCounts";
-import { durationOf, formatDate, formatDuration, relativeDate, subjectText } from "../utils";
+import {
+  durationOf,
+  formatDate,
+  formatDuration,
+  relativeDate,
+  subjectText,
+} from "../utils";
 
 const WorkflowRow = ({ result, listUIEndpoint }) => (
-  <Table.Row className="workflow-row" data-workflow-id={result.id} data-status={result.status}>
+  <Table.Row
+    className="workflow-row"
+    data-workflow-id={result.id}
+    data-status={result.status}
+  >
     <Table.Cell data-label={i18next.t("Workflow")}>
       <a href={`${listUIEndpoint}/${result.id}`}>{result.title || result.name}</a>
       <div>

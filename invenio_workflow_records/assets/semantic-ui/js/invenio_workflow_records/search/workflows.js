@@ -12,7 +12,9 @@ import { WorkflowResultItem } from "./WorkflowResultItem";
 const domContainer = document.getElementById("invenio-search-config");
 const listUIEndpoint = domContainer.dataset.listEndpoint;
 
-const Row = (props) => <WorkflowResultItem {...props} listUIEndpoint={listUIEndpoint} />;
+const Row = (props) => (
+  <WorkflowResultItem {...props} listUIEndpoint={listUIEndpoint} />
+);
 
 createSearchAppInit(
   {

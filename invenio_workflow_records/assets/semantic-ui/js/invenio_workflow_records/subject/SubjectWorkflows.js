@@ -30,13 +30,21 @@ const SubjectWorkflow = ({ workflow, dashboardUrl, onChanged }) => {
       style={{ padding: "0.7em 0" }}
     >
       <List.Content floated="right">
-        <WorkflowActions workflow={workflow} onChanged={onChanged} size="tiny" compact />
+        <WorkflowActions
+          workflow={workflow}
+          onChanged={onChanged}
+          size="tiny"
+          compact
+        />
       </List.Content>
       <List.Content>
         <List.Header style={{ marginBottom: "0.3em" }}>
           <StatusLabel status={workflow.status} size="tiny" />{" "}
           {dashboardUrl ? (
-            <a className="subject-workflow-link" href={`${dashboardUrl.replace(/\/$/, "")}/${workflow.id}`}>
+            <a
+              className="subject-workflow-link"
+              href={`${dashboardUrl.replace(/\/$/, "")}/${workflow.id}`}
+            >
               {title}
             </a>
           ) : (
@@ -50,7 +58,9 @@ const SubjectWorkflow = ({ workflow, dashboardUrl, onChanged }) => {
             {i18next.t("Run {{run}}", { run: workflow.run ?? 0 })}
             {" · "}
             <span title={formatDate(workflow.created, i18next.language)}>
-              {i18next.t("created {{when}}", { when: relativeDate(workflow.created, i18next.language) })}
+              {i18next.t("created {{when}}", {
+                when: relativeDate(workflow.created, i18next.language),
+              })}
             </span>
           </small>
           <div style={{ maxWidth: "16em", marginTop: "0.3em" }}>
@@ -74,7 +84,14 @@ SubjectWorkflow.propTypes = {
 };
 SubjectWorkflow.defaultProps = { dashboardUrl: "" };
 
-export const SubjectWorkflows = ({ apiEndpoint, subject, dashboardUrl, size, pollInterval, title }) => {
+export const SubjectWorkflows = ({
+  apiEndpoint,
+  subject,
+  dashboardUrl,
+  size,
+  pollInterval,
+  title,
+}) => {
   const [result, setResult] = useState(null); // {hits, total}
   const [error, setError] = useState(null);
   // Workflows read directly (an action's answer, a live read): fresher than
@@ -113,7 +130,8 @@ export const SubjectWorkflows = ({ apiEndpoint, subject, dashboardUrl, size, pol
       if (call !== latest.current || !mounted.current) return;
       setResult({ hits, total: data.hits.total });
       setError(null);
-      if (hits.some((w) => isLiveStatus(w.status))) timer.current = setTimeout(load, pollInterval);
+      if (hits.some((w) => isLiveStatus(w.status)))
+        timer.current = setTimeout(load, pollInterval);
     } catch (e) {
       if (call !== latest.current || !mounted.current) return;
       setError({ message: errorMessage(e), status: errorStatus(e) });
@@ -146,7 +164,12 @@ export const SubjectWorkflows = ({ apiEndpoint, subject, dashboardUrl, size, pol
           <small>{i18next.t("You may not see the workflows of this item.")}</small>
         </p>
       ) : (
-        <Message negative size="small" className="subject-workflows-error" content={error.message} />
+        <Message
+          negative
+          size="small"
+          className="subject-workflows-error"
+          content={error.message}
+        />
       );
   } else if (!result) {
     body = <Segment basic loading style={{ minHeight: "4em" }} />;
@@ -161,7 +184,12 @@ export const SubjectWorkflows = ({ apiEndpoint, subject, dashboardUrl, size, pol
       <>
         <List divided className="subject-workflows">
           {result.hits.map((w) => (
-            <SubjectWorkflow key={w.id} workflow={w} dashboardUrl={dashboardUrl} onChanged={onChanged} />
+            <SubjectWorkflow
+              key={w.id}
+              workflow={w}
+              dashboardUrl={dashboardUrl}
+              onChanged={onChanged}
+            />
           ))}
         </List>
         {result.total > result.hits.length && (
@@ -173,7 +201,13 @@ export const SubjectWorkflows = ({ apiEndpoint, subject, dashboardUrl, size, pol
           </small>
         )}
         {error && (
-          <Message warning size="mini" content={i18next.t("Could not refresh: {{error}}", { error: error.message })} />
+          <Message
+            warning
+            size="mini"
+            content={i18next.t("Could not refresh: {{error}}", {
+              error: error.message,
+            })}
+          />
         )}
       </>
     );
