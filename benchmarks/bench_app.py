@@ -72,9 +72,8 @@ def app_config(settings):
 
 def create_app(settings):
     """The REST API application of the benchmark (tasks imported)."""
-    from invenio_app.factory import create_api
-
     import bench_tasks  # noqa: F401 - registers the tasks
+    from invenio_app.factory import create_api
 
     return create_api(instance_path=settings["instance_path"], **app_config(settings))
 
@@ -134,9 +133,8 @@ def serve(port):
     """Serve the REST API on 127.0.0.1:``port`` until killed."""
     import logging
 
-    from werkzeug.serving import make_server
-
     import bench_sql
+    from werkzeug.serving import make_server
 
     bench_sql.exit_with_parent()
     settings = _settings()

@@ -695,9 +695,8 @@ class Bench:
 
     def run_celery(self, system, case):
         """One run of ``case`` on a bare Celery system; returns a result dict."""
-        from celery import chain, chord, group
-
         import bench_celery
+        from celery import chain, chord, group
 
         app = self.celery_apps[system]
         app.set_current()
@@ -964,9 +963,8 @@ class Bench:
         second per clone, a task's ``workflow_id`` (column and JSON) and
         ``celery_id`` follow its workflow.
         """
-        from sqlalchemy import text
-
         from invenio_db import db
+        from sqlalchemy import text
 
         status = self.poller.value(
             "SELECT json->>'status' FROM workflows_workflow WHERE id = CAST(:id AS uuid)",
@@ -1368,6 +1366,7 @@ def report(bench, header_lines, extra):
 def header(args, bench, search_label, started):
     """Lines describing the run."""
     import celery
+
     import invenio_workflow_records
 
     package = os.path.dirname(invenio_workflow_records.__file__)

@@ -3,7 +3,7 @@
 
 import os
 
-from flask import Blueprint
+from flask import Blueprint, current_app, url_for
 
 
 def create_workflows_bp(app):
@@ -22,8 +22,28 @@ def create_ui_blueprint(app):
     The pages themselves are invenio-administration views (see
     :mod:`invenio_workflow_records.administration`).
     """
-    return Blueprint(
+    blueprint = Blueprint(
         "invenio_workflow_records",
         __name__,
         template_folder=os.path.join(os.path.dirname(__file__), "templates"),
     )
+    blueprint.add_app_template_global(workflows_dashboard_url)
+    return blueprint
+
+
+def workflows_dashboard_url():
+    """Base URL of the workflow dashboards for the current user, else ``""``.
+
+    The subject widget links each workflow to ``<this>/<id>``; a user who may
+    not open the administration panel (or an instance without it) gets no
+    links rather than links to a 403 page.
+    """
+    if not current_app.config.get("WORKFLOWS_ADMINISTRATION_ENABLED", True):
+        return ""
+    try:
+        from invenio_administration.permissions import administration_permission
+    except ImportError:
+        return ""
+    if not administration_permission.can():
+        return ""
+    return url_for("administration.workflows")

@@ -231,16 +231,22 @@ export const TaskGraph = ({ tasks, tasksById, selectedId, onSelect }) => {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout, width]);
 
-  // A task selected elsewhere (the table, the URL) is brought into view.
+  // A selected task is brought into view (from the table, the URL) and, in
+  // an overview too small to read, zoomed to a readable scale.
   useEffect(() => {
     const current = viewRef.current;
-    if (!current || !selectedId) return;
-    const next = withNodeVisible(
-      current,
-      layout.positions.get(selectedId),
-      width,
-      height
-    );
+    const node = layout.positions.get(selectedId);
+    if (!current || !node) return;
+    if (current.k < MIN_READABLE_SCALE) {
+      const k = MIN_READABLE_SCALE;
+      setView({
+        k,
+        x: width / 2 - (node.x + NODE_WIDTH / 2) * k,
+        y: height / 2 - (node.y + NODE_HEIGHT / 2) * k,
+      });
+      return;
+    }
+    const next = withNodeVisible(current, node, width, height);
     if (next !== current) setView(next);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selectedId]);

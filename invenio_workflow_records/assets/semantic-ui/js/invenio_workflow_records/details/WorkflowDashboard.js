@@ -217,9 +217,7 @@ export const WorkflowDashboard = ({ config }) => {
   });
   const [selectedId, setSelectedId] = useState(initialTaskId);
   const timer = useRef(null);
-  const tasksLink = useRef(
-    config.tasksEndpoint || `${config.workflowEndpoint.replace(/\/$/, "")}/tasks`
-  );
+  const tasksLink = useRef(null);
   const latest = useRef(0);
   const mounted = useRef(true);
   const panelRef = useRef(null);
@@ -234,13 +232,23 @@ export const WorkflowDashboard = ({ config }) => {
     const call = latest.current;
     const stale = () => call !== latest.current || !mounted.current;
     try {
-      // The workflow and its tasks are read at the same time (the tasks from
-      // the workflow's `links.tasks` once known; first from the documented
-      // GET <workflow>/tasks, unless the page config names the endpoint).
-      const [{ data: workflow }, tasks] = await Promise.all([
-        WorkflowsApi.read(config.workflowEndpoint),
-        fetchAllTasks(tasksLink.current, config.tasksPageSize || 100),
-      ]);
+      // The first load reads the workflow, then its tasks (`links.tasks`):
+      // a workflow the user may not read costs one refused request, not two.
+      // The next loads read both at the same time.
+      const pageSize = config.tasksPageSize || 100;
+      let workflow;
+      let tasks;
+      if (tasksLink.current) {
+        const [answer, hits] = await Promise.all([
+          WorkflowsApi.read(config.workflowEndpoint),
+          fetchAllTasks(tasksLink.current, pageSize),
+        ]);
+        workflow = answer.data;
+        tasks = hits;
+      } else {
+        workflow = (await WorkflowsApi.read(config.workflowEndpoint)).data;
+        tasks = await fetchAllTasks(workflow.links.tasks, pageSize);
+      }
       tasksLink.current = workflow.links.tasks;
       if (stale()) return;
       setState({ workflow, tasks, error: null, failure: null });
@@ -416,7 +424,6 @@ WorkflowDashboard.propTypes = {
   config: PropTypes.shape({
     workflowId: PropTypes.string,
     workflowEndpoint: PropTypes.string.isRequired,
-    tasksEndpoint: PropTypes.string,
     tasksSearchEndpoint: PropTypes.string,
     listUIEndpoint: PropTypes.string,
     pollInterval: PropTypes.number,
