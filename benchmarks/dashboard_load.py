@@ -29,11 +29,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from tests.e2e.browser import headless_chromium, log_in  # noqa: E402
 from tests.e2e.site import Actions, Site  # noqa: E402
 from tests.e2e.users import ADMIN, PASSWORD, create_users  # noqa: E402
 from tests.e2e.workflows import WIDE_ITEMS  # noqa: E402
@@ -69,22 +67,6 @@ return {
 """
 
 
-def chromium():
-    """Headless Debian Chromium."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    return webdriver.Chrome(
-        service=Service(executable_path="/usr/bin/chromedriver"), options=options
-    )
-
-
 def main():
     """Measure the page ``--runs`` times; print each load, the median, the worst."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -98,12 +80,8 @@ def main():
         create_users(site)
         workflow_id = actions.create("e2e-wide")
         actions.wait_status(workflow_id, {"succeeded"}, timeout=300)
-        browser = chromium()
-        browser.get(f"{site.url}/login/")
-        browser.find_element(By.NAME, "email").send_keys(ADMIN)
-        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        WebDriverWait(browser, 30).until(lambda b: "/login" not in b.current_url)
+        browser = headless_chromium()
+        log_in(browser, site.url, ADMIN, PASSWORD)
         browser.execute_cdp_cmd(
             "Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER}
         )

@@ -62,3 +62,26 @@ def build_search_app_config(
         return SearchAppConfig.generate(opts, **overrides)
 
     return search_config
+
+
+class ServiceSearchConfig:
+    """Mixin of the list views: ``init_search_config`` from ``search_options``.
+
+    A view sets ``search_options`` (the service's ``SearchOptions``),
+    ``search_config_name``, ``default_facets`` and ``default_sorts``.
+    """
+
+    search_options = None
+    default_facets = ()
+    default_sorts = ()
+
+    def init_search_config(self, **kwargs):
+        """Facets and sorts of the search app, from the service's search options."""
+        return build_search_app_config(
+            self.search_options,
+            self.get_search_app_name(**kwargs),
+            list(self.default_facets),
+            list(self.default_sorts),
+            endpoint=self.get_api_endpoint(**kwargs),
+            headers=self.get_search_request_headers(**kwargs),
+        )

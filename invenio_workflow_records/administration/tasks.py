@@ -5,11 +5,11 @@ from invenio_administration.views.base import AdminResourceListView
 from invenio_i18n import lazy_gettext as _
 
 from ..services.tasks.config import TaskSearchOptions
-from .search import build_search_app_config
+from .search import ServiceSearchConfig
 from .workflows import WorkflowsAdminMixin
 
 
-class TasksListView(WorkflowsAdminMixin, AdminResourceListView):
+class TasksListView(WorkflowsAdminMixin, ServiceSearchConfig, AdminResourceListView):
     """``/administration/workflow-tasks``: tasks across workflows.
 
     Facets status, task name and workflow (definition); each row links to
@@ -32,6 +32,7 @@ class TasksListView(WorkflowsAdminMixin, AdminResourceListView):
     # The detail page is the workflow's: the row component links to it.
     display_read = False
 
+    search_options = TaskSearchOptions
     search_config_name = "WORKFLOWS_ADMIN_TASKS_SEARCH"
     default_facets = ["status", "short_name", "workflow"]
     default_sorts = ["newest", "oldest", "updated", "duration", "bestmatch"]
@@ -45,14 +46,3 @@ class TasksListView(WorkflowsAdminMixin, AdminResourceListView):
         "started_at": {"text": _("Started"), "order": 6, "width": 2},
         "duration": {"text": _("Duration"), "order": 7, "width": 2},
     }
-
-    def init_search_config(self, **kwargs):
-        """Facets and sorts from the tasks service's search options."""
-        return build_search_app_config(
-            TaskSearchOptions,
-            self.get_search_app_name(**kwargs),
-            self.default_facets,
-            self.default_sorts,
-            endpoint=self.get_api_endpoint(**kwargs),
-            headers=self.get_search_request_headers(**kwargs),
-        )

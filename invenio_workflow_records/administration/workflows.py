@@ -9,7 +9,7 @@ from invenio_administration.views.base import (
 from invenio_i18n import lazy_gettext as _
 
 from ..services.workflows.config import WorkflowSearchOptions
-from .search import build_search_app_config
+from .search import ServiceSearchConfig
 
 EXTENSION = "invenio-workflow-records"
 
@@ -33,7 +33,9 @@ class WorkflowsAdminMixin:
         return not current_app.config.get("WORKFLOWS_ADMINISTRATION_ENABLED", True)
 
 
-class WorkflowsListView(WorkflowsAdminMixin, AdminResourceListView):
+class WorkflowsListView(
+    WorkflowsAdminMixin, ServiceSearchConfig, AdminResourceListView
+):
     """``/administration/workflows``: search, facets, sorts, one row a workflow.
 
     The rows are drawn by ``WorkflowResultItem`` (webpack entry
@@ -53,6 +55,7 @@ class WorkflowsListView(WorkflowsAdminMixin, AdminResourceListView):
     display_search = True
     display_read = True
 
+    search_options = WorkflowSearchOptions
     search_config_name = "WORKFLOWS_ADMIN_SEARCH"
     default_facets = ["status", "name"]
     default_sorts = ["newest", "oldest", "updated", "name", "duration", "bestmatch"]
@@ -67,17 +70,6 @@ class WorkflowsListView(WorkflowsAdminMixin, AdminResourceListView):
         "created": {"text": _("Created"), "order": 6, "width": 2},
         "duration": {"text": _("Duration"), "order": 7, "width": 2},
     }
-
-    def init_search_config(self, **kwargs):
-        """Facets and sorts from the workflows service's search options."""
-        return build_search_app_config(
-            WorkflowSearchOptions,
-            self.get_search_app_name(**kwargs),
-            self.default_facets,
-            self.default_sorts,
-            endpoint=self.get_api_endpoint(**kwargs),
-            headers=self.get_search_request_headers(**kwargs),
-        )
 
 
 class WorkflowDetailView(WorkflowsAdminMixin, AdminResourceDetailView):

@@ -18,9 +18,6 @@ import shutil
 
 import pytest
 
-CHROMIUM = os.environ.get("WORKFLOWS_E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("WORKFLOWS_E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
-
 collect_ignore_glob = [] if os.environ.get("WORKFLOWS_E2E") == "1" else ["*.py"]
 
 
@@ -63,30 +60,16 @@ def user_ids(site):
 
 @pytest.fixture(scope="session")
 def chromium():
-    """Headless Debian Chromium driven by Selenium (no chromium download)."""
+    """Headless Debian Chromium driven by Selenium (no browser download)."""
+    from .browser import CHROMEDRIVER, CHROMIUM, headless_chromium
+
     for path in (CHROMIUM, CHROMEDRIVER):
         if not shutil.which(path):
             message = f"{path} is missing: apt-get install chromium chromium-driver"
             if os.environ.get("CI"):
                 pytest.fail(message)
             pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        service=Service(executable_path=CHROMEDRIVER), options=options
-    )
-    driver.set_page_load_timeout(60)
+    driver = headless_chromium()
     yield driver
     driver.quit()
 

@@ -13,6 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from .browser import log_in
 from .users import ADMIN, PASSWORD, READER
 
 WAIT = 30
@@ -32,13 +33,8 @@ def css(chromium, selector):
 
 
 def login(chromium, site, email):
-    """Log in through invenio-accounts' form (CSRF token included)."""
-    chromium.delete_all_cookies()
-    chromium.get(f"{site.url}/login/?next=/administration/")
-    chromium.find_element(By.NAME, "email").send_keys(email)
-    chromium.find_element(By.NAME, "password").send_keys(PASSWORD)
-    chromium.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(chromium, lambda b: "/login" not in b.current_url, message="login")
+    """Log in as ``email`` (the tests' password)."""
+    log_in(chromium, site.url, email, PASSWORD)
 
 
 def open_dashboard(chromium, site, workflow_id):

@@ -12,23 +12,14 @@ import { Button, Checkbox, List, Message, Modal, Segment } from "semantic-ui-rea
 import { i18next } from "@translations/invenio_workflow_records/i18next";
 import { WorkflowsApi, errorMessage } from "../api";
 import { StatusLabel } from "../components/StatusLabel";
+import { useSubmit } from "../components/useSubmit";
 import { taskName } from "../utils";
 
 const StopModal = ({ task, onClose, onDone }) => {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await WorkflowsApi.action(task.links.stop);
-      setBusy(false);
-      onDone();
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: confirm } = useSubmit(
+    () => WorkflowsApi.action(task.links.stop),
+    onDone
+  );
   return (
     <Modal
       open
@@ -79,8 +70,6 @@ const RestartModal = ({ task, tasksById, onClose, onDone }) => {
   const [preview, setPreview] = useState(null); // task ids of the dry run
   const [loading, setLoading] = useState(true);
   const [previewError, setPreviewError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
   const latest = useRef(0);
 
   // The dry run of the current toggle; a late answer of an older toggle is dropped.
@@ -118,18 +107,10 @@ const RestartModal = ({ task, tasksById, onClose, onDone }) => {
     []
   );
 
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await WorkflowsApi.action(task.links.restart, { downstream });
-      setBusy(false);
-      onDone();
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: confirm } = useSubmit(
+    () => WorkflowsApi.action(task.links.restart, { downstream }),
+    onDone
+  );
 
   return (
     <Modal
