@@ -101,6 +101,9 @@ def demo_config(directory, search_hosts, broker_url, server_url, ui_build=None):
         }
         # After the login, the workflows dashboard (the demo has no "/").
         config["SECURITY_POST_LOGIN_VIEW"] = "/administration/workflows"
+        # The pages write with the session cookie: require the CSRF header
+        # (invenio-rest leaves the check off by default; InvenioRDM turns it on).
+        config["REST_CSRF_ENABLED"] = True
     return config
 
 

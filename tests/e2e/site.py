@@ -18,7 +18,6 @@ the database directly.
 
 import ast
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -55,18 +54,6 @@ HOST_PAGE = """{% extends config.BASE_TEMPLATE %}
 """A host module's record page that embeds the subject widget."""
 
 
-CONTENT_SECURITY_POLICY = {
-    "default-src": ["'self'"],
-    # Semantic UI embeds its icon fonts and images as data: URLs, and
-    # libraries inject <style> elements; scripts stay 'self' only.
-    "font-src": ["'self'", "data:"],
-    "img-src": ["'self'", "data:"],
-    "style-src": ["'self'", "'unsafe-inline'"],
-    "object-src": ["'none'"],
-}
-"""The pages' Content-Security-Policy: no inline or foreign script."""
-
-
 def host_blueprint():
     """``/e2e/records/<id>``: a page as a host module would write it."""
     blueprint = Blueprint("e2e_host", __name__)
@@ -76,12 +63,6 @@ def host_blueprint():
         return render_template_string(HOST_PAGE, record_id=record_id)
 
     return blueprint
-
-
-def _with_redis_db(url, number):
-    """``url`` with its database number replaced by ``number``."""
-    base = re.sub(r"/\d*$", "", url.rstrip("/"))
-    return f"{base}/{number}"
 
 
 class Site:
@@ -128,23 +109,19 @@ class Site:
         self.stack.callback(server.stop)
         self.url = server.url
 
-        config = demo_config(self.directory, search_hosts, broker_url, self.api_url)
+        # The demo's UI configuration (assets, /api, sessions in Redis, CSP,
+        # CSRF), with this site's database, indices, workflows and queue.
+        config = demo_config(
+            self.directory, search_hosts, broker_url, self.url, ui_build=build
+        )
         config.pop("WORKFLOWS_PERMISSION_POLICY")  # the module's default policy
-        config.update(build.app_config())
         config.update(
-            SITE_UI_URL=self.url,
-            SITE_API_URL=self.api_url,
             SQLALCHEMY_DATABASE_URI=database_uri,
             SEARCH_INDEX_PREFIX=f"{self.name}-",
             WORKFLOWS_DEFINITIONS=DEFINITIONS,
             CELERY_IMPORTS=["tests.e2e.workflows"],
             CELERY_TASK_DEFAULT_QUEUE=self.name,
-            # UI and API are two apps: one session store for both.
-            ACCOUNTS_SESSION_REDIS_URL=_with_redis_db(broker_url, 2),
-            APP_DEFAULT_SECURE_HEADERS={
-                **config["APP_DEFAULT_SECURE_HEADERS"],
-                "content_security_policy": CONTENT_SECURITY_POLICY,
-            },
+            SECURITY_POST_LOGIN_VIEW="/administration/",
             WORKFLOWS_ADMIN_POLL_INTERVAL=500,
             WORKFLOWS_INDEX_DELAY=0.05,
         )

@@ -58,6 +58,17 @@ def row_ids(chromium, selector=".workflow-row"):
     return {row.get_attribute("data-workflow-id") for row in css(chromium, selector)}
 
 
+def api_post_status(chromium, url):
+    """HTTP status of a POST with the page's cookies but no CSRF header."""
+    return chromium.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', body: '{}', headers: "
+        "{Accept: 'application/json', 'Content-Type': 'application/json'}})"
+        ".then(r => done(r.status), e => done(String(e)));",
+        url,
+    )
+
+
 def api_status(chromium, url):
     """HTTP status of a GET the page's own session makes (fetch, same cookies)."""
     return chromium.execute_async_script(
@@ -180,6 +191,11 @@ def test_stop_running_workflow_from_the_page(chromium, site, actions, console_er
     login(chromium, site, ADMIN)
     open_dashboard(chromium, site, workflow_id)
     assert dashboard_status(chromium) == "running"
+    # The same session without the CSRF header is refused, and changes nothing.
+    stop_link = actions.workflow(workflow_id)["links"]["stop"]
+    assert api_post_status(chromium, stop_link) == 400
+    assert actions.workflow(workflow_id)["status"] == "running"
+    console_errors()  # that refusal is expected in the console
     css(chromium, "button.workflow-action-stop")[0].click()
     confirm = wait_for(
         chromium,
