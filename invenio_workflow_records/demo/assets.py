@@ -168,10 +168,20 @@ class AssetBuild:
                 raise AssetBuildError(
                     f"the build wrote no {MANIFEST}; see {self.log_path}"
                 )
+            self._prune()
             return time.monotonic() - began
 
+    def _other_builds(self):
+        """``(mtime, folder)`` of the cache's other builds, newest first."""
+        builds = []
+        for name in os.listdir(self.root):
+            folder = os.path.join(self.root, name)
+            if name != self.key and os.path.isdir(folder):
+                builds.append((os.path.getmtime(folder), folder))
+        return sorted(builds, reverse=True)
+
     def _adopt_node_modules(self):
-        """Take over ``node_modules`` of the newest other build, if any.
+        """Take over ``node_modules`` of the newest other build that has one.
 
         A changed asset gives a new key; its npm install then only updates
         the packages instead of downloading all of them. The older build
@@ -180,25 +190,18 @@ class AssetBuild:
         target = os.path.join(self.project_folder, "node_modules")
         if os.path.exists(target):
             return
-        candidates = []
-        for name in os.listdir(self.root):
-            folder = os.path.join(self.root, name, "assets", "node_modules")
-            if name != self.key and os.path.isdir(folder):
-                candidates.append((os.path.getmtime(folder), folder))
-        if candidates:
-            os.rename(max(candidates)[1], target)
+        for _, folder in self._other_builds():
+            node_modules = os.path.join(folder, "assets", "node_modules")
+            if os.path.isdir(node_modules):
+                os.rename(node_modules, target)
+                return
 
     def _prune(self, keep=KEEP_BUILDS):
         """Remove all but the ``keep`` newest builds (this one included).
 
         A running demo may still serve an older build: the newest few stay.
         """
-        builds = []
-        for name in os.listdir(self.root):
-            folder = os.path.join(self.root, name)
-            if name != self.key and os.path.isdir(folder):
-                builds.append((os.path.getmtime(folder), folder))
-        for _, folder in sorted(builds, reverse=True)[keep - 1 :]:
+        for _, folder in self._other_builds()[keep - 1 :]:
             shutil.rmtree(folder, ignore_errors=True)
             lock = os.path.join(self.root, f".{os.path.basename(folder)}.lock")
             if os.path.exists(lock):

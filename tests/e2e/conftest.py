@@ -74,12 +74,22 @@ def chromium():
     driver.quit()
 
 
+@pytest.fixture()
+def snap(site, chromium):
+    """A function that saves the browser's screenshot as ``<name>.png``."""
+    directory = _screenshot_dir(site)
+
+    def save(name):
+        chromium.save_screenshot(os.path.join(directory, f"{name}.png"))
+
+    return save
+
+
 @pytest.fixture(autouse=True)
-def screenshot(request, site, chromium):
-    """Save the chromium's screenshot when the test ends (pass or fail)."""
+def screenshot(request, snap):
+    """Save the browser's screenshot when the test ends (pass or fail)."""
     yield
-    name = request.node.name.replace("/", "_")
-    chromium.save_screenshot(os.path.join(_screenshot_dir(site), f"{name}.png"))
+    snap(request.node.name.replace("/", "_"))
 
 
 @pytest.fixture()

@@ -24,6 +24,7 @@ import time
 import uuid
 from contextlib import ExitStack
 
+import sqlalchemy as sa
 from flask import Blueprint, render_template_string
 
 from invenio_workflow_records.demo.app import create_demo_app, demo_config
@@ -144,8 +145,6 @@ class Site:
         uri = os.environ.get("SQLALCHEMY_DATABASE_URI", "")
         if not uri.startswith("postgresql"):
             return f"sqlite:///{os.path.join(self.directory, 'e2e.db')}"
-        import sqlalchemy as sa
-
         admin = sa.create_engine(uri, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(sa.text(f"CREATE SCHEMA {self.name}"))

@@ -7,8 +7,6 @@ a Celery worker running the tasks, the search server behind the lists. Each
 test checks what a user sees in the page and what ends up in the database.
 """
 
-import os
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -99,17 +97,6 @@ def seeded(site, actions, user_ids, tmp_path_factory):
     actions.wait_status(ids["reader"], {"succeeded"})
     actions.wait_indexed()
     return ids
-
-
-@pytest.fixture()
-def snap(site, chromium):
-    """Save a named screenshot next to the tests' own (for the README)."""
-    from .conftest import _screenshot_dir
-
-    def save(name):
-        chromium.save_screenshot(os.path.join(_screenshot_dir(site), f"{name}.png"))
-
-    return save
 
 
 def test_list_shows_workflows_and_status_facet_narrows_it(

@@ -4,12 +4,12 @@
 // present on the revisions written by an action: start, stop, restart,
 // resume, task actions), task counts and message.
 import PropTypes from "prop-types";
-import React, { useEffect, useState } from "react";
+import React, { useState } from "react";
 import { Button, Feed, Icon, Message, Segment } from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
-import { WorkflowsApi, errorMessage } from "../api";
 import { StatusLabel } from "../components/StatusLabel";
 import { TaskCounts } from "../components/TaskCounts";
+import { useRevisions } from "../components/useRevisions";
 import { actorText, formatDate, formatDuration, relativeDate } from "../utils";
 
 const PAGE = 25;
@@ -44,26 +44,9 @@ function eventText(r, previous) {
 }
 
 export const History = ({ url, revisionId }) => {
-  const [events, setEvents] = useState(null);
-  const [total, setTotal] = useState(0);
   const [size, setSize] = useState(PAGE);
-  const [error, setError] = useState(null);
-  // Reload when the workflow got a new revision (polling updates revisionId).
-  useEffect(() => {
-    let current = true;
-    // One more than shown, to tell what changed in the oldest one shown.
-    WorkflowsApi.revisions(url, 1, size + 1)
-      .then(({ data }) => {
-        if (!current) return;
-        setEvents(data.hits.hits);
-        setTotal(data.hits.total);
-        setError(null);
-      })
-      .catch((e) => current && setError(errorMessage(e)));
-    return () => {
-      current = false;
-    };
-  }, [url, revisionId, size]);
+  // One more than shown, to tell what changed in the oldest one shown.
+  const { hits: events, total, error } = useRevisions(url, revisionId, size + 1);
   if (error) return <Message negative content={error} />;
   if (!events) return <Segment basic loading />;
   const shown = events.slice(0, size);

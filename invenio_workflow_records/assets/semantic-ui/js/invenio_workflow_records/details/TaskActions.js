@@ -16,10 +16,11 @@ import { useSubmit } from "../components/useSubmit";
 import { taskName } from "../utils";
 
 const StopModal = ({ task, onClose, onDone }) => {
-  const { busy, error, submit: confirm } = useSubmit(
-    () => WorkflowsApi.action(task.links.stop),
-    onDone
-  );
+  const {
+    busy,
+    error,
+    submit: confirm,
+  } = useSubmit(() => WorkflowsApi.action(task.links.stop), onDone);
   return (
     <Modal
       open
@@ -107,10 +108,11 @@ const RestartModal = ({ task, tasksById, onClose, onDone }) => {
     []
   );
 
-  const { busy, error, submit: confirm } = useSubmit(
-    () => WorkflowsApi.action(task.links.restart, { downstream }),
-    onDone
-  );
+  const {
+    busy,
+    error,
+    submit: confirm,
+  } = useSubmit(() => WorkflowsApi.action(task.links.restart, { downstream }), onDone);
 
   return (
     <Modal

@@ -3,7 +3,7 @@
 // result preview, details, its revision history, and the stop/restart
 // actions its `links` offer.
 import PropTypes from "prop-types";
-import React, { useEffect, useState } from "react";
+import React, { useState } from "react";
 import {
   Button,
   Header,
@@ -15,8 +15,8 @@ import {
   Table,
 } from "semantic-ui-react";
 import { i18next } from "@translations/invenio_workflow_records/i18next";
-import { WorkflowsApi, errorMessage } from "../api";
 import { StatusLabel } from "../components/StatusLabel";
+import { useRevisions } from "../components/useRevisions";
 import {
   actorText,
   durationOf,
@@ -77,24 +77,8 @@ function revisionNote(r) {
 
 /** The task's revisions (GET links.revisions), newest first; reloaded on a new revision. */
 const Revisions = ({ url, revisionId }) => {
-  const [revisions, setRevisions] = useState(null);
-  const [total, setTotal] = useState(0);
   const [size, setSize] = useState(25);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    let current = true;
-    WorkflowsApi.revisions(url, 1, size)
-      .then(({ data }) => {
-        if (!current) return;
-        setRevisions(data.hits.hits);
-        setTotal(data.hits.total);
-        setError(null);
-      })
-      .catch((e) => current && setError(errorMessage(e)));
-    return () => {
-      current = false;
-    };
-  }, [url, revisionId, size]);
+  const { hits: revisions, total, error } = useRevisions(url, revisionId, size);
   if (error) return <Message negative content={error} />;
   if (!revisions) return <Segment loading basic />;
   return (
